@@ -1,0 +1,180 @@
+"""Part 1: the AlexNet-style network (``network.Network``)."""
+
+import pytest
+import torch
+from torch import nn
+
+from autograder import reference
+from autograder.checks import check_tensor, fail
+from dlcv.data import mnist_split
+from dlcv.device import pick_device
+
+# (kind, in, out, kernel, stride, padding) of the handout's convolutions, in order.
+EXPECTED_CONVOLUTIONS = [
+    (3, 16, 11, 4, 2),
+    (16, 48, 5, 1, 2),
+    (48, 96, 3, 1, 1),
+    (96, 64, 3, 1, 1),
+    (64, 64, 3, 1, 1),
+]
+EXPECTED_LINEARS = [(576, 256), (256, 256), (256, 10)]
+EXPECTED_PARAMETERS = 375_002
+
+# Accuracy after the reference loop: see autograder/calibration/part1_network.md.
+ACCURACY_EPOCHS = 6
+ACCURACY_SEED = 0
+ACCURACY_THRESHOLD = 0.90
+
+
+def build(submission, **kwargs) -> nn.Module:
+    torch.manual_seed(0)
+    model = submission.get("network.Network")(**kwargs)
+    if not isinstance(model, nn.Module):
+        fail("Network(...) to be an nn.Module", type(model).__name__, "subclass nn.Module and call super().__init__()")
+    return model
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("batch_size", [1, 2, 7])
+def test_output_shape(submission, batch_size):
+    model = build(submission).eval()
+    logits = model(torch.randn(batch_size, 3, 64, 64))
+    check_tensor(
+        logits,
+        f"logits for {batch_size} images",
+        shape=(batch_size, 10),
+        dtype=torch.float32,
+        likely="forward must end with the classifier; flatten with torch.flatten(x, 1) so the batch dimension stays",
+    )
+
+
+@pytest.mark.points(1)
+def test_num_classes_sets_the_last_layer(submission):
+    model = build(submission, num_classes=7).eval()
+    check_tensor(
+        model(torch.randn(2, 3, 64, 64)),
+        "logits of Network(num_classes=7)",
+        shape=(2, 7),
+        likely="pass num_classes to the last nn.Linear instead of hard-coding 10",
+    )
+
+
+@pytest.mark.points(1)
+def test_stages_are_named_features_avgpool_classifier(submission):
+    model = build(submission)
+    for name in ("features", "avgpool", "classifier"):
+        if not isinstance(getattr(model, name, None), nn.Module):
+            fail(f"an nn.Module attribute self.{name}", "none", "name the three stages features, avgpool and classifier")
+    if not isinstance(model.avgpool, nn.AdaptiveAvgPool2d) or model.avgpool.output_size not in ((3, 3), 3):
+        fail("avgpool = nn.AdaptiveAvgPool2d((3, 3))", repr(model.avgpool))
+
+
+@pytest.mark.points(2)
+def test_convolutions_match_the_handout(submission):
+    convolutions = [m for m in build(submission).features.modules() if isinstance(m, nn.Conv2d)]
+    found = [(c.in_channels, c.out_channels, c.kernel_size[0], c.stride[0], c.padding[0]) for c in convolutions]
+    if len(found) != len(EXPECTED_CONVOLUTIONS):
+        fail(f"{len(EXPECTED_CONVOLUTIONS)} Conv2d layers in features", f"{len(found)}")
+    for number, (expected, got) in enumerate(zip(EXPECTED_CONVOLUTIONS, found), start=1):
+        if expected != got:
+            fail(
+                f"convolution {number} as (in, out, kernel, stride, padding) = {expected}",
+                f"{got}",
+                "copy the channel counts, kernel sizes, strides and paddings from the docstring",
+            )
+    pools = [m for m in build(submission).features.modules() if isinstance(m, nn.MaxPool2d)]
+    if len(pools) != 2:
+        fail("2 MaxPool2d layers in features (after convolutions 1 and 2)", f"{len(pools)}")
+
+
+@pytest.mark.points(2)
+def test_classifier_linear_layers(submission):
+    linears = [m for m in build(submission).classifier.modules() if isinstance(m, nn.Linear)]
+    found = [(m.in_features, m.out_features) for m in linears]
+    if len(found) != len(EXPECTED_LINEARS):
+        fail(f"{len(EXPECTED_LINEARS)} Linear layers in classifier", f"{len(found)}")
+    if found[0] != EXPECTED_LINEARS[0]:
+        fail(
+            f"the first Linear layer to take in_features=576 (64 channels x 3 x 3 after avgpool)",
+            f"in_features={found[0][0]}",
+            "in_features must equal channels x height x width of the flattened avgpool output",
+        )
+    if found != EXPECTED_LINEARS:
+        fail(f"Linear layers (in, out) = {EXPECTED_LINEARS}", f"{found}")
+
+
+@pytest.mark.points(1)
+def test_parameter_count(submission):
+    count = sum(p.numel() for p in build(submission).parameters())
+    if count != EXPECTED_PARAMETERS:
+        fail(f"{EXPECTED_PARAMETERS:,} parameters", f"{count:,}", "a layer's size differs from the docstring, or a bias is missing")
+
+
+@pytest.mark.points(2)
+def test_relu_after_every_hidden_layer(submission):
+    model = build(submission)
+    relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
+    if len(relus) != 7:
+        fail(
+            "7 ReLU activations (after each of the 5 convolutions and the 2 hidden Linear layers)",
+            f"{len(relus)}",
+            "without a non-linearity between them, stacked layers collapse into one linear map",
+        )
+
+
+@pytest.mark.points(2)
+def test_dropout_is_active_in_train_mode_and_off_in_eval_mode(submission):
+    model = build(submission, dropout=0.5)
+    dropouts = [m for m in model.classifier.modules() if isinstance(m, nn.Dropout)]
+    if len(dropouts) != 2 or any(d.p != 0.5 for d in dropouts):
+        fail("2 nn.Dropout layers in classifier with p=dropout (0.5 here)", f"{[d.p for d in dropouts]}", "pass the dropout argument to nn.Dropout")
+    images = torch.randn(4, 3, 64, 64)
+    model.train()
+    if torch.equal(model(images), model(images)):
+        fail("two forward passes in train mode to differ (dropout is random)", "identical outputs", "dropout is missing from forward")
+    model.eval()
+    if not torch.equal(model(images), model(images)):
+        fail(
+            "identical outputs for two forward passes in eval mode",
+            "different outputs",
+            "dropout stays on in eval mode: use nn.Dropout modules (or F.dropout(x, training=self.training))",
+        )
+
+
+@pytest.mark.points(1)
+def test_dropout_argument_zero_turns_dropout_off(submission):
+    model = build(submission, dropout=0.0).train()
+    images = torch.randn(4, 3, 64, 64)
+    if not torch.equal(model(images), model(images)):
+        fail("identical outputs with Network(dropout=0.0)", "different outputs", "a dropout probability is hard-coded")
+
+
+@pytest.mark.points(2)
+def test_every_parameter_gets_a_finite_nonzero_gradient(submission):
+    model = build(submission).train()
+    torch.manual_seed(1)
+    images, labels = torch.randn(8, 3, 64, 64), torch.arange(8) % 10
+    nn.functional.cross_entropy(model(images), labels).backward()
+    for name, parameter in model.named_parameters():
+        if parameter.grad is None:
+            fail(f"a gradient for parameter {name}", "none", "this layer is not used in forward, or its output is detached")
+        if not torch.isfinite(parameter.grad).all():
+            fail(f"a finite gradient for {name}", "NaN or infinity")
+        if parameter.grad.abs().sum() == 0:
+            fail(f"a non-zero gradient for {name}", "all zeros", "a layer's output is cut off or multiplied by zero")
+
+
+@pytest.mark.points(4, time_limit=180)
+def test_trained_network_reaches_accuracy_threshold(submission):
+    device = pick_device()
+    model = build(submission)
+    train_split, _ = mnist_split()
+    reference.train(model, train_split, epochs=ACCURACY_EPOCHS, seed=ACCURACY_SEED, device=device)
+    accuracy = reference.accuracy(model, reference.mnist_test_loader(), device)
+    if accuracy < ACCURACY_THRESHOLD:
+        fail(
+            f"test accuracy of at least {ACCURACY_THRESHOLD:.0%} after {ACCURACY_EPOCHS} epochs of the grader's own training loop",
+            f"{accuracy:.1%}",
+            "forward returns probabilities (softmax) instead of logits, activations are missing, "
+            "or part of the network is detached from the gradient",
+        )

@@ -1,0 +1,104 @@
+"""Part 2: the training loop, the optimizer and the learning-rate schedule.
+
+One epoch of training repeats, for every batch: zero the gradients, forward,
+loss, backward, optimizer step. Evaluation runs the model in eval mode (dropout
+off) without building a graph. ``fit`` alternates the two for a number of
+epochs and lowers the learning rate with a step schedule after each epoch.
+"""
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+
+def make_optimizer(model: nn.Module, lr: float) -> torch.optim.Optimizer:
+    """AdamW over all of ``model``'s parameters with learning rate ``lr``.
+
+    AdamW is Adam with weight decay applied directly to the weights
+    ("decoupled"), rather than added to the gradient. Keep PyTorch's other
+    defaults (betas, eps, weight_decay).
+    """
+    return torch.optim.AdamW(model.parameters(), lr=lr)
+
+
+def make_scheduler(
+    optimizer: torch.optim.Optimizer, step_size: int, gamma: float
+) -> torch.optim.lr_scheduler.LRScheduler:
+    """StepLR: multiply the learning rate by ``gamma`` every ``step_size`` epochs.
+
+    With lr 0.1, step_size 4 and gamma 0.5 the learning rates of epochs 0..11 are
+    0.1 (x4), 0.05 (x4), 0.025 (x4), provided ``scheduler.step()`` is called
+    once at the end of every epoch.
+    """
+    return torch.optim.lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=gamma)
+
+
+def train_one_epoch(loader, model: nn.Module, criterion, optimizer, device) -> float:
+    """Train ``model`` for one pass over ``loader``; return the mean training loss.
+
+    Args:
+        loader: yields ``(images, labels)``, images ``(B, C, H, W)``, labels ``(B,)``.
+        model: maps images to ``(B, num_classes)`` logits.
+        criterion: the loss, e.g. ``nn.CrossEntropyLoss()``; returns the batch's mean loss.
+        optimizer: updates ``model``'s parameters.
+        device: where ``model`` is; move each batch there.
+
+    Returns:
+        The mean loss per example over the epoch, as a Python ``float``.
+    """
+    model.train()  # dropout (and batch norm) behave as in training
+    total_loss, total_examples = 0.0, 0
+    for images, labels in loader:
+        images, labels = images.to(device), labels.to(device)
+        optimizer.zero_grad()  # gradients add up in .grad unless cleared
+        loss = criterion(model(images), labels)
+        loss.backward()
+        optimizer.step()
+        # .item() gives a float: keeping ``loss`` would keep its whole graph alive.
+        total_loss += loss.item() * len(labels)
+        total_examples += len(labels)
+    return total_loss / total_examples
+
+
+def evaluate(loader, model: nn.Module, criterion, device) -> tuple[float, float]:
+    """Mean loss per example and accuracy of ``model`` on ``loader``.
+
+    Returns:
+        ``(loss, accuracy)`` as Python floats; accuracy is the fraction of all
+        examples (not the mean of per-batch accuracies) whose highest logit is
+        the label, between 0 and 1.
+    """
+    model.eval()  # dropout off
+    total_loss, correct, total_examples = 0.0, 0, 0
+    with torch.no_grad():  # no graph: less memory, faster
+        for images, labels in loader:
+            images, labels = images.to(device), labels.to(device)
+            logits = model(images)
+            total_loss += criterion(logits, labels).item() * len(labels)
+            correct += (logits.argmax(dim=1) == labels).sum().item()
+            total_examples += len(labels)
+    return total_loss / total_examples, correct / total_examples
+
+
+def fit(model, train_loader, test_loader, criterion, optimizer, scheduler, epochs: int, device) -> dict:
+    """Train for ``epochs`` epochs, evaluating after each; step ``scheduler`` once per epoch.
+
+    Shows a tqdm progress bar over the epochs.
+
+    Returns:
+        A history: a dict of lists with one entry per epoch,
+        ``"train_loss"``, ``"test_loss"``, ``"test_accuracy"`` and ``"lr"``
+        (the learning rate that epoch trained with, read from
+        ``optimizer.param_groups[0]["lr"]`` before the scheduler steps).
+    """
+    history = {"train_loss": [], "test_loss": [], "test_accuracy": [], "lr": []}
+    progress = tqdm(range(epochs), desc="epochs")
+    for _ in progress:
+        history["lr"].append(optimizer.param_groups[0]["lr"])
+        history["train_loss"].append(train_one_epoch(train_loader, model, criterion, optimizer, device))
+        test_loss, test_accuracy = evaluate(test_loader, model, criterion, device)
+        history["test_loss"].append(test_loss)
+        history["test_accuracy"].append(test_accuracy)
+        scheduler.step()  # once per epoch: StepLR counts epochs
+        progress.set_postfix(loss=history["train_loss"][-1], acc=test_accuracy)
+    return history
