@@ -1,0 +1,315 @@
+"""Part 2: optimizer, schedule, training loop, evaluation and fit (``training.*``)."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from autograder import reference
+from autograder.checks import check_close, check_float, fail
+from autograder.training_probes import (
+    CountingSGD,
+    GradientRecorder,
+    GraphWatchingLoss,
+    ModeRecorder,
+    StepCountingScheduler,
+)
+from dlcv.data import make_loader, mnist_split
+from dlcv.device import pick_device
+
+CPU = torch.device("cpu")
+
+# The student's fit trains the grader's SmallCNN: see autograder/calibration/part2_training.md.
+FIT_EPOCHS = 4
+FIT_LR = 2e-3
+FIT_STEP_SIZE = 2
+FIT_GAMMA = 0.3
+FIT_SEED = 0
+FIT_ACCURACY_THRESHOLD = 0.85
+
+
+def tiny_data(examples: int = 32, batch_size: int = 8, seed: int = 0) -> DataLoader:
+    """Random ``(3, 4, 4)`` images with labels 0-4, in a fixed order."""
+    generator = torch.Generator().manual_seed(seed)
+    images = torch.randn(examples, 3, 4, 4, generator=generator)
+    labels = torch.randint(0, 5, (examples,), generator=generator)
+    return DataLoader(TensorDataset(images, labels), batch_size=batch_size, shuffle=False)
+
+
+def tiny_model(seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Flatten(), nn.Linear(48, 16), nn.ReLU(), nn.Linear(16, 5))
+
+
+def batch_gradients(model: nn.Module, loader) -> list[list[torch.Tensor]]:
+    """The gradient each batch gives on its own, with ``model``'s parameters as they are."""
+    gradients = []
+    for images, labels in loader:
+        model.zero_grad()
+        nn.functional.cross_entropy(model(images), labels).backward()
+        gradients.append([p.grad.clone() for p in model.parameters()])
+    model.zero_grad()
+    return gradients
+
+
+def same(a: list[torch.Tensor], b: list[torch.Tensor]) -> bool:
+    return all(x is not None and torch.allclose(x, y, rtol=1e-4, atol=1e-6) for x, y in zip(a, b))
+
+
+# ---------------------------------------------------------------- optimizer and schedule
+
+
+@pytest.mark.points(1)
+def test_make_optimizer_is_adamw_with_the_given_lr(submission):
+    model = tiny_model()
+    optimizer = submission.get("training.make_optimizer")(model, lr=0.0123)
+    decoupled = isinstance(optimizer, torch.optim.Adam) and optimizer.defaults.get("decoupled_weight_decay", False)
+    if not (isinstance(optimizer, torch.optim.AdamW) or decoupled):
+        fail("a torch.optim.AdamW optimizer", type(optimizer).__name__, "Adam adds weight decay to the gradient; AdamW decouples it")
+    rates = {group["lr"] for group in optimizer.param_groups}
+    if rates != {0.0123}:
+        fail("learning rate 0.0123 (the lr argument)", f"{sorted(rates)}", "pass lr=lr instead of a fixed number")
+    given = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    missing = [name for name, p in model.named_parameters() if id(p) not in given]
+    if missing:
+        fail("every parameter of the model in the optimizer", f"{missing} missing", "pass model.parameters()")
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("step_size, gamma", [(4, 0.5), (3, 0.1)])
+def test_make_scheduler_learning_rate_trace_over_12_epochs(submission, step_size, gamma):
+    model = tiny_model()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = submission.get("training.make_scheduler")(optimizer, step_size=step_size, gamma=gamma)
+    trace = []
+    for _ in range(12):
+        trace.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    expected = [0.1 * gamma ** (epoch // step_size) for epoch in range(12)]
+    if not all(math.isclose(a, b, rel_tol=1e-6) for a, b in zip(trace, expected)):
+        fail(
+            f"learning rates over 12 epochs (StepLR, step_size={step_size}, gamma={gamma}) "
+            f"{[round(x, 6) for x in expected]}",
+            f"{[round(x, 6) for x in trace]}",
+            "pass step_size and gamma through to StepLR instead of fixed numbers",
+        )
+
+
+# ---------------------------------------------------------------- train_one_epoch
+
+
+@pytest.mark.points(3)
+def test_train_one_epoch_zeroes_gradients_every_step(submission):
+    model, loader = tiny_model(), tiny_data()
+    expected = batch_gradients(model, loader)
+    optimizer = GradientRecorder(model.parameters())
+    submission.get("training.train_one_epoch")(loader, model, nn.CrossEntropyLoss(), optimizer, CPU)
+    recorded = optimizer.recorded
+    if len(recorded) != len(expected):
+        fail(f"optimizer.step() called once per batch ({len(expected)} batches)", f"{len(recorded)} calls")
+    for batch, (got, want) in enumerate(zip(recorded, expected)):
+        if same(got, want):
+            continue
+        if all(g is None or not g.any() for g in got):
+            fail(
+                f"the gradient of batch {batch + 1} in .grad when optimizer.step() is called",
+                "no gradient (None or zeros)",
+                "optimizer.zero_grad() is called after loss.backward() and before optimizer.step(), "
+                "or backward() is missing; the order is zero_grad, forward, loss, backward, step",
+            )
+        accumulated = [sum(step[i] for step in expected[: batch + 1]) for i in range(len(want))]
+        if same(got, accumulated):
+            fail(
+                f"the gradient of batch {batch + 1} alone when optimizer.step() is called",
+                f"the sum of the gradients of batches 1 to {batch + 1}",
+                "gradients are never zeroed: call optimizer.zero_grad() at the start of every step",
+            )
+        fail(f"the gradient of batch {batch + 1} when optimizer.step() is called", "a different gradient")
+
+
+@pytest.mark.points(2)
+def test_train_one_epoch_uses_train_mode(submission):
+    model = ModeRecorder(tiny_model()).eval()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    submission.get("training.train_one_epoch")(tiny_data(), model, nn.CrossEntropyLoss(), optimizer, CPU)
+    if not model.calls:
+        fail("the model to be called on every batch", "no call")
+    if not all(training for training, _ in model.calls):
+        fail(
+            "the model in train mode during training",
+            "eval mode (the model was left in eval mode, e.g. by the previous evaluation)",
+            "call model.train() at the start of train_one_epoch, so dropout is active",
+        )
+
+
+@pytest.mark.points(2)
+def test_train_one_epoch_returns_mean_loss_as_python_float(submission):
+    model, loader = tiny_model(), tiny_data(examples=32, batch_size=8)  # equal batches: per batch = per example
+    with torch.no_grad():
+        expected = sum(nn.functional.cross_entropy(model(x), y).item() for x, y in loader) / len(loader)
+    optimizer = GradientRecorder(model.parameters())  # parameters stay put, so the mean is known
+    loss = submission.get("training.train_one_epoch")(loader, model, nn.CrossEntropyLoss(), optimizer, CPU)
+    check_float(loss, "the value returned by train_one_epoch")
+    check_close(
+        loss,
+        expected,
+        "the mean training loss over the epoch",
+        "divide the summed loss by the number of batches (or weight by batch size and divide by examples); "
+        "return the mean, not the sum or the last batch's loss",
+    )
+
+
+@pytest.mark.points(2)
+def test_train_one_epoch_keeps_no_graph_alive(submission):
+    model = tiny_model()
+    criterion = GraphWatchingLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    submission.get("training.train_one_epoch")(tiny_data(examples=40), model, criterion, optimizer, CPU)
+    if criterion.kept_alive is not None:
+        old, now = criterion.kept_alive
+        fail(
+            f"the loss of batch {old + 1} and its autograd graph to be freed before batch {now + 1}",
+            "it was still alive",
+            "the loss tensor is stored (losses.append(loss)) or added to a tensor total (total += loss); "
+            "use loss.item() to keep only the number",
+        )
+
+
+# ---------------------------------------------------------------- evaluate
+
+
+def scripted_predictions(correct: list[bool], batch_size: int) -> tuple[nn.Module, DataLoader]:
+    """A model whose logits are its input, and a loader whose ``i``-th prediction is right iff ``correct[i]``."""
+    labels = torch.arange(len(correct)) % 5
+    logits = torch.full((len(correct), 5), -2.0)
+    predictions = torch.where(torch.tensor(correct), labels, (labels + 1) % 5)
+    logits[torch.arange(len(correct)), predictions] = 3.0
+    model = nn.Sequential(nn.Flatten(), nn.Identity())
+    model.register_parameter("unused", nn.Parameter(torch.zeros(1)))  # so .parameters() is not empty
+    return model, DataLoader(TensorDataset(logits, labels), batch_size=batch_size, shuffle=False)
+
+
+@pytest.mark.points(2)
+def test_evaluate_counts_accuracy_over_examples(submission):
+    # Batches of 4, 4 and 2: 4/4, 0/4 and 2/2 right. Over examples: 6/10; mean over batches: 2/3.
+    model, loader = scripted_predictions([True] * 4 + [False] * 4 + [True] * 2, batch_size=4)
+    result = submission.get("training.evaluate")(loader, model, nn.CrossEntropyLoss(), CPU)
+    if not isinstance(result, tuple) or len(result) != 2:
+        fail("a (loss, accuracy) tuple", repr(result))
+    accuracy = check_float(result[1], "the accuracy returned by evaluate")
+    if math.isclose(accuracy, 2 / 3, rel_tol=1e-6):
+        fail("accuracy 0.6 (6 of 10 examples right)", "0.667, the mean of the per-batch accuracies",
+             "the last batch is smaller: count correct predictions and examples over the whole loader")
+    if math.isclose(accuracy, 60.0, rel_tol=1e-6):
+        fail("accuracy as a fraction, 0.6", "60.0", "do not multiply by 100")
+    check_close(accuracy, 0.6, "accuracy (6 of 10 examples right)", "compare logits.argmax(dim=1) with the labels")
+
+
+@pytest.mark.points(1)
+def test_evaluate_returns_mean_loss(submission):
+    model, loader = scripted_predictions([True, False] * 5, batch_size=5)
+    with torch.no_grad():
+        expected = sum(nn.functional.cross_entropy(model(x), y).item() for x, y in loader) / len(loader)
+    loss, _ = submission.get("training.evaluate")(loader, model, nn.CrossEntropyLoss(), CPU)
+    check_float(loss, "the loss returned by evaluate")
+    check_close(loss, expected, "the mean loss over the loader", "average the batch losses, not sum them")
+
+
+@pytest.mark.points(2)
+def test_evaluate_uses_eval_mode(submission):
+    model = ModeRecorder(tiny_model()).train()
+    submission.get("training.evaluate")(tiny_data(), model, nn.CrossEntropyLoss(), CPU)
+    if not model.calls or any(training for training, _ in model.calls):
+        fail("the model in eval mode during evaluation", "train mode",
+             "call model.eval() first: in train mode dropout changes the predictions")
+
+
+@pytest.mark.points(2)
+def test_evaluate_runs_without_gradients(submission):
+    model = ModeRecorder(tiny_model())
+    submission.get("training.evaluate")(tiny_data(), model, nn.CrossEntropyLoss(), CPU)
+    if not model.calls or any(grad for _, grad in model.calls):
+        fail("forward passes with gradient tracking off", "gradient tracking on",
+             "wrap the loop in torch.no_grad() (or torch.inference_mode()): evaluation needs no graph")
+
+
+# ---------------------------------------------------------------- fit
+
+
+def run_fit(submission, epochs: int = 3):
+    model = tiny_model()
+    optimizer = CountingSGD(model.parameters(), lr=0.1)
+    scheduler = StepCountingScheduler(optimizer, step_size=1, gamma=0.5)
+    loader = tiny_data()
+    history = submission.get("training.fit")(
+        model, loader, tiny_data(seed=1), nn.CrossEntropyLoss(), optimizer, scheduler, epochs, CPU
+    )
+    return history, scheduler, len(loader)
+
+
+@pytest.mark.points(3)
+def test_fit_steps_the_scheduler_once_per_epoch(submission):
+    _, scheduler, batches = run_fit(submission, epochs=3)
+    steps = scheduler.optimizer_steps_at_step
+    if not steps:
+        fail("scheduler.step() called once per epoch (3 times)", "no call", "call scheduler.step() after each epoch")
+    if len(steps) == 3 * batches:
+        fail("scheduler.step() called once per epoch (3 times)", f"{len(steps)} calls, once per batch",
+             "move scheduler.step() out of the batch loop: StepLR's step_size counts epochs")
+    if len(steps) != 3:
+        fail("scheduler.step() called once per epoch (3 times)", f"{len(steps)} calls")
+    if steps != [batches, 2 * batches, 3 * batches]:
+        fail(f"each scheduler.step() after an epoch's {batches} optimizer steps (after {[batches, 2 * batches, 3 * batches]})",
+             f"after {steps}", "call scheduler.step() at the end of the epoch, after training")
+
+
+@pytest.mark.points(2)
+def test_fit_returns_the_history(submission):
+    history, _, _ = run_fit(submission, epochs=3)
+    if not isinstance(history, dict):
+        fail("a dict history", type(history).__name__)
+    for key in ("train_loss", "test_loss", "test_accuracy", "lr"):
+        if key not in history:
+            fail(f"the key {key!r} in the history", f"keys {sorted(history)}")
+        if len(history[key]) != 3:
+            fail(f"3 entries (one per epoch) in history[{key!r}]", f"{len(history[key])}")
+        for value in history[key]:
+            check_float(value, f"each entry of history[{key!r}]")
+    if not all(math.isclose(a, b) for a, b in zip(history["lr"], [0.1, 0.05, 0.025])):
+        fail("history['lr'] = [0.1, 0.05, 0.025] (read before each epoch's scheduler step)", f"{history['lr']}",
+             "record optimizer.param_groups[0]['lr'] at the start of the epoch")
+    if not all(0.0 <= a <= 1.0 for a in history["test_accuracy"]):
+        fail("test accuracies between 0 and 1", f"{history['test_accuracy']}")
+
+
+@pytest.mark.points(4, time_limit=180)
+def test_fit_trains_the_grader_model_to_accuracy_threshold(submission):
+    device = pick_device()
+    torch.manual_seed(FIT_SEED)
+    model = reference.SmallCNN().to(device)
+    train_split, test_split = mnist_split()
+    make_optimizer = submission.get("training.make_optimizer")
+    make_scheduler = submission.get("training.make_scheduler")
+    optimizer = make_optimizer(model, lr=FIT_LR)
+    scheduler = make_scheduler(optimizer, step_size=FIT_STEP_SIZE, gamma=FIT_GAMMA)
+    submission.get("training.fit")(
+        model,
+        make_loader(train_split, reference.BATCH_SIZE, shuffle=True, seed=FIT_SEED),
+        make_loader(test_split, reference.EVAL_BATCH_SIZE),
+        nn.CrossEntropyLoss(),
+        optimizer,
+        scheduler,
+        FIT_EPOCHS,
+        device,
+    )
+    accuracy = reference.accuracy(model, reference.mnist_test_loader(), device)
+    if accuracy < FIT_ACCURACY_THRESHOLD:
+        fail(
+            f"test accuracy of at least {FIT_ACCURACY_THRESHOLD:.0%} for the grader's model trained by your fit",
+            f"{accuracy:.1%}",
+            "a step of the loop is missing or misplaced (zero_grad, backward, optimizer.step), "
+            "or the scheduler lowers the learning rate every batch",
+        )
