@@ -1,0 +1,211 @@
+"""Realistic mistakes, each a small edit of a solution module.
+
+A mutant names the module it edits, the exact text it replaces (which must
+occur in the solution, so a mutant cannot silently stop applying), the
+autograder test meant to catch it, and words that the failure message must
+contain so the student learns what the mistake was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    module: str
+    edits: tuple[tuple[str, str], ...]  # (old, new): every occurrence of old is replaced
+    caught_by: str  # the autograder test (name with any [parameters]) that must fail
+    message_names: str  # text the failure message must contain
+
+    def source(self) -> str:
+        text = (SOLUTIONS / f"{self.module}.py").read_text()
+        for old, new in self.edits:
+            if old not in text:
+                raise ValueError(f"mutant {self.name!r}: {old!r} is not in solutions/{self.module}.py")
+            text = text.replace(old, new)
+        return text
+
+    def write(self, folder: Path) -> Path:
+        """Write the mutated module into ``folder`` and return the folder."""
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{self.module}.py").write_text(self.source())
+        return folder
+
+
+RELU = "            nn.ReLU(inplace=True),\n"
+
+MUTANTS = [
+    # Part 1: network.py
+    Mutant(
+        "relu missing after conv 3",
+        "network",
+        (("nn.Conv2d(48, 96, kernel_size=3, padding=1),\n" + RELU, "nn.Conv2d(48, 96, kernel_size=3, padding=1),\n"),),
+        "test_relu_after_every_hidden_layer",
+        "7 ReLU",
+    ),
+    Mutant(
+        "no relu at all",
+        "network",
+        (("nn.ReLU(inplace=True)", "nn.Identity()"),),
+        "test_relu_after_every_hidden_layer",
+        "non-linearity",
+    ),
+    Mutant(
+        "dropout missing",
+        "network",
+        (("            nn.Dropout(p=dropout),\n", ""),),
+        "test_dropout_is_active_in_train_mode_and_off_in_eval_mode",
+        "nn.Dropout",
+    ),
+    Mutant(
+        "dropout on in eval mode",
+        "network",
+        (("x = torch.flatten(x, 1)", "x = nn.functional.dropout(torch.flatten(x, 1), p=0.5, training=True)"),),
+        "test_dropout_is_active_in_train_mode_and_off_in_eval_mode",
+        "dropout stays on in eval mode",
+    ),
+    Mutant(
+        "dropout probability hard-coded",
+        "network",
+        (("nn.Dropout(p=dropout)", "nn.Dropout(p=0.5)"),),
+        "test_dropout_argument_zero_turns_dropout_off",
+        "hard-coded",
+    ),
+    Mutant(
+        "wrong in_features",
+        "network",
+        (("nn.Linear(64 * 3 * 3, 256)", "nn.Linear(64 * 6 * 6, 256)"),),
+        "test_classifier_linear_layers",
+        "in_features",
+    ),
+    Mutant(
+        "num_classes hard-coded",
+        "network",
+        (("nn.Linear(256, num_classes)", "nn.Linear(256, 10)"),),
+        "test_num_classes_sets_the_last_layer",
+        "num_classes",
+    ),
+    Mutant(
+        "features detached from the gradient",
+        "network",
+        (("x = self.avgpool(x)", "x = self.avgpool(x).detach()"),),
+        "test_every_parameter_gets_a_finite_nonzero_gradient",
+        "detached",
+    ),
+    Mutant(
+        "softmax in forward",
+        "network",
+        (("return self.classifier(x)", "return torch.softmax(self.classifier(x), dim=1)"),),
+        "test_trained_network_reaches_accuracy_threshold",
+        "softmax",
+    ),
+    # Part 2: training.py
+    Mutant(
+        "adam instead of adamw",
+        "training",
+        (("torch.optim.AdamW(model.parameters(), lr=lr)", "torch.optim.Adam(model.parameters(), lr=lr, weight_decay=0.01)"),),
+        "test_make_optimizer_is_adamw_with_the_given_lr",
+        "AdamW",
+    ),
+    Mutant(
+        "step schedule hard-coded",
+        "training",
+        (("StepLR(optimizer, step_size=step_size, gamma=gamma)", "StepLR(optimizer, step_size=4, gamma=0.5)"),),
+        "test_make_scheduler_learning_rate_trace_over_12_epochs[3-0.1]",
+        "step_size and gamma",
+    ),
+    Mutant(
+        "zero_grad missing",
+        "training",
+        (("        optimizer.zero_grad()  # gradients add up in .grad unless cleared\n", ""),),
+        "test_train_one_epoch_zeroes_gradients_every_step",
+        "never zeroed",
+    ),
+    Mutant(
+        "zero_grad between backward and step",
+        "training",
+        (
+            ("        optimizer.zero_grad()  # gradients add up in .grad unless cleared\n", ""),
+            ("        loss.backward()\n", "        loss.backward()\n        optimizer.zero_grad()\n"),
+        ),
+        "test_train_one_epoch_zeroes_gradients_every_step",
+        "after loss.backward()",
+    ),
+    Mutant(
+        "optimizer step missing",
+        "training",
+        (("        optimizer.step()\n", ""),),
+        "test_train_one_epoch_zeroes_gradients_every_step",
+        "optimizer.step() called once per batch",
+    ),
+    Mutant(
+        "train mode forgotten",
+        "training",
+        (("    model.train()  # dropout (and batch norm) behave as in training\n", ""),),
+        "test_train_one_epoch_uses_train_mode",
+        "model.train()",
+    ),
+    Mutant(
+        "loss tensors summed with their graphs",
+        "training",
+        (
+            ("total_loss += loss.item() * len(labels)", "total_loss += loss * len(labels)"),
+            ("    return total_loss / total_examples\n", "    return float(total_loss / total_examples)\n"),
+        ),
+        "test_train_one_epoch_keeps_no_graph_alive",
+        "loss.item()",
+    ),
+    Mutant(
+        "mean loss returned as a tensor",
+        "training",
+        (("total_loss += loss.item() * len(labels)", "total_loss += loss.detach() * len(labels)"),),
+        "test_train_one_epoch_returns_mean_loss_as_python_float",
+        "Python float",
+    ),
+    Mutant(
+        "eval mode forgotten",
+        "training",
+        (("    model.eval()  # dropout off\n", ""),),
+        "test_evaluate_uses_eval_mode",
+        "model.eval()",
+    ),
+    Mutant(
+        "no_grad missing in evaluate",
+        "training",
+        (("with torch.no_grad():  # no graph: less memory, faster", "if True:"),),
+        "test_evaluate_runs_without_gradients",
+        "torch.no_grad()",
+    ),
+    Mutant(
+        "accuracy averaged over batches",
+        "training",
+        (
+            (
+                "correct += (logits.argmax(dim=1) == labels).sum().item()",
+                "correct += (logits.argmax(dim=1) == labels).float().mean().item()",
+            ),
+            ("correct / total_examples", "correct / len(loader)"),
+        ),
+        "test_evaluate_counts_accuracy_over_examples",
+        "per-batch accuracies",
+    ),
+    Mutant(
+        "scheduler stepped every batch",
+        "training",
+        (("        scheduler.step()  # once per epoch", "        for _ in train_loader:\n            scheduler.step()  #"),),
+        "test_fit_steps_the_scheduler_once_per_epoch",
+        "once per batch",
+    ),
+    Mutant(
+        "scheduler never stepped",
+        "training",
+        (("        scheduler.step()  # once per epoch: StepLR counts epochs\n", ""),),
+        "test_fit_steps_the_scheduler_once_per_epoch",
+        "no call",
+    ),
+]
