@@ -17,7 +17,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
-import traceback
 from pathlib import Path
 from types import ModuleType
 
@@ -65,11 +64,13 @@ class Submission:
         sys.modules[qualified] = module
         try:
             spec.loader.exec_module(module)
+            problem = None
         except Exception as error:  # any import-time failure of student code
+            problem = f"{type(error).__name__}: {error}"
+        if problem is not None:  # failed outside the except block, so no chained traceback is shown
             del sys.modules[qualified]
-            detail = "".join(traceback.format_exception_only(type(error), error)).strip()
             pytest.fail(
-                f"could not import {name}.py: {detail}\n"
+                f"could not import {name}.py: {problem}\n"
                 "Fix this first: no test of this part can run until the file imports.",
                 pytrace=False,
             )

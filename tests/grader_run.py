@@ -1,0 +1,41 @@
+"""Run the autograder as a user would: ``python -m pytest autograder/...`` in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class GraderRun:
+    returncode: int
+    stdout: str
+    results: dict
+
+    def test(self, name: str) -> dict:
+        """The results entry of the test called ``name`` (with its parameters, if any)."""
+        for test in self.results["tests"]:
+            if test["name"].split(": ", 1)[-1] == name:
+                return test
+        raise KeyError(f"no test {name!r} in results; have {[t['name'] for t in self.results['tests']]}")
+
+
+def run_autograder(results_path: Path, *args: str, target: str | Path | None = None, timeout: float = 900) -> GraderRun:
+    """Run the autograder on ``target`` with extra pytest ``args``; read its results file."""
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--results", str(results_path)]
+    if target is not None:
+        command += ["--target", str(target)]
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    environment.pop("DLCV_TARGET", None)
+    completed = subprocess.run(
+        command + list(args), cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, env=environment
+    )
+    if not results_path.exists():
+        raise AssertionError(f"the autograder wrote no results file; it printed:\n{completed.stdout}\n{completed.stderr}")
+    return GraderRun(completed.returncode, completed.stdout + completed.stderr, json.loads(results_path.read_text()))

@@ -1,0 +1,82 @@
+"""The autograder on the solutions, on the stubs and on broken submissions, run as a user would."""
+
+import re
+
+import pytest
+
+from tests.grader_run import REPO_ROOT, run_autograder
+
+PART_FILES = sorted(str(p.relative_to(REPO_ROOT)) for p in (REPO_ROOT / "autograder").glob("test_part*.py"))
+VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}
+
+
+@pytest.fixture(scope="module")
+def solutions_run(tmp_path_factory):
+    return run_autograder(tmp_path_factory.mktemp("solutions") / "results.json", "autograder/", target="solutions")
+
+
+@pytest.fixture(scope="module")
+def stubs_run(tmp_path_factory):
+    return run_autograder(tmp_path_factory.mktemp("stubs") / "results.json", "autograder/")
+
+
+def test_solutions_score_full_marks(solutions_run):
+    failed = [t["name"] + ": " + t["output"] for t in solutions_run.results["tests"] if t["status"] != "passed"]
+    assert not failed, "\n".join(failed)
+    total = sum(t["max_score"] for t in solutions_run.results["tests"])
+    assert solutions_run.results["score"] == total > 0
+    assert solutions_run.returncode == 0
+
+
+def test_every_part_is_graded(solutions_run):
+    parts = {t["tags"][0] for t in solutions_run.results["tests"]}
+    expected = {"part " + re.fullmatch(r"autograder/test_part(\d+)_(\w+)\.py", f).expand(r"\1 \2") for f in PART_FILES}
+    assert parts == expected
+
+
+def test_stubs_score_zero_with_not_implemented_messages(stubs_run):
+    assert stubs_run.results["score"] == 0
+    for test in stubs_run.results["tests"]:
+        assert test["status"] == "failed"
+        assert re.fullmatch(r"not implemented yet: \w+\.[\w.]+", test["output"]), f"{test['name']}: {test['output']}"
+    # Failures only: no test errors, no crash, no traceback.
+    assert " error" not in stubs_run.stdout.splitlines()[-1]
+    assert "Traceback" not in stubs_run.stdout
+    assert stubs_run.returncode == 1
+
+
+def test_run_ends_with_the_per_part_table(solutions_run, stubs_run):
+    for run in (solutions_run, stubs_run):
+        assert re.search(r"^Part 1 network +[\d.]+ / [\d.]+$", run.stdout, re.MULTILINE)
+        assert re.search(r"^Total +[\d.]+ / [\d.]+$", run.stdout, re.MULTILINE)
+
+
+@pytest.mark.parametrize("which", ["solutions", "stubs"])
+def test_results_file_follows_gradescope_format(which, solutions_run, stubs_run):
+    results = {"solutions": solutions_run, "stubs": stubs_run}[which].results
+    assert set(results) <= {
+        "score", "execution_time", "output", "output_format", "test_output_format", "test_name_format",
+        "visibility", "stdout_visibility", "extra_data", "tests", "leaderboard",
+    }
+    assert isinstance(results["score"], (int, float))
+    assert isinstance(results["execution_time"], (int, float)) and results["execution_time"] >= 0
+    assert isinstance(results["output"], str)
+    assert results["visibility"] in VISIBILITIES and results["stdout_visibility"] in VISIBILITIES
+    assert results["tests"]
+    numbers = set()
+    for test in results["tests"]:
+        assert set(test) <= {
+            "score", "max_score", "status", "name", "name_format", "number", "output", "output_format",
+            "tags", "visibility", "extra_data",
+        }
+        assert isinstance(test["name"], str) and test["name"]
+        assert isinstance(test["score"], (int, float)) and isinstance(test["max_score"], (int, float))
+        assert 0 <= test["score"] <= test["max_score"]
+        assert test["status"] in {"passed", "failed"}
+        assert (test["score"] == test["max_score"]) == (test["status"] == "passed")
+        assert test["visibility"] in VISIBILITIES
+        assert isinstance(test["output"], str)
+        assert all(isinstance(tag, str) for tag in test["tags"])
+        numbers.add(test["number"])
+    assert len(numbers) == len(results["tests"])
+    assert results["score"] == sum(t["score"] for t in results["tests"])
