@@ -1,9 +1,10 @@
-"""Realistic mistakes, each a small edit of a solution module.
+"""Edits of the solution modules: realistic mistakes, and correct solutions written differently.
 
-A mutant names the module it edits, the exact text it replaces (which must
-occur in the solution, so a mutant cannot silently stop applying), the
-autograder test meant to catch it, and words that the failure message must
-contain so the student learns what the mistake was.
+An edit names the module it changes and the exact text it replaces (which
+must occur in the solution, so an edit cannot silently stop applying).
+A *mutant* is a mistake: it also names the autograder test meant to catch
+it and words that the failure message must contain, so the student learns
+what the mistake was. A *variant* is correct and must keep full marks.
 """
 
 from __future__ import annotations
@@ -15,12 +16,10 @@ SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
 
 
 @dataclass(frozen=True)
-class Mutant:
+class Variant:
     name: str
     module: str
     edits: tuple[tuple[str, str], ...]  # (old, new): every occurrence of old is replaced
-    caught_by: str  # the autograder test (name with any [parameters]) that must fail
-    message_names: str  # text the failure message must contain
 
     def source(self) -> str:
         text = (SOLUTIONS / f"{self.module}.py").read_text()
@@ -37,6 +36,12 @@ class Mutant:
         return folder
 
 
+@dataclass(frozen=True)
+class Mutant(Variant):
+    caught_by: str  # the autograder test (name with any [parameters]) that must fail
+    message_names: str  # text the failure message must contain
+
+
 RELU = "            nn.ReLU(inplace=True),\n"
 
 MUTANTS = [
@@ -46,21 +51,21 @@ MUTANTS = [
         "network",
         (("nn.Conv2d(48, 96, kernel_size=3, padding=1),\n" + RELU, "nn.Conv2d(48, 96, kernel_size=3, padding=1),\n"),),
         "test_relu_after_every_hidden_layer",
-        "7 ReLU",
+        "a ReLU is missing after features.6",
     ),
     Mutant(
         "no relu at all",
         "network",
         (("nn.ReLU(inplace=True)", "nn.Identity()"),),
         "test_relu_after_every_hidden_layer",
-        "non-linearity",
+        "a ReLU is missing after features.0",
     ),
     Mutant(
         "dropout missing",
         "network",
         (("            nn.Dropout(p=dropout),\n", ""),),
         "test_dropout_is_active_in_train_mode_and_off_in_eval_mode",
-        "nn.Dropout",
+        "dropout is missing",
     ),
     Mutant(
         "dropout on in eval mode",
@@ -207,5 +212,39 @@ MUTANTS = [
         (("        scheduler.step()  # once per epoch: StepLR counts epochs\n", ""),),
         "test_fit_steps_the_scheduler_once_per_epoch",
         "no call",
+    ),
+]
+
+
+VARIANTS = [
+    Variant(
+        "functional relu and dropout in forward",
+        "network",
+        (
+            ("nn.ReLU(inplace=True)", "nn.Identity()"),
+            ("            nn.Dropout(p=dropout),\n", ""),
+            ("from torch import nn\n", "from torch import nn\nfrom torch.nn import functional as F\n"),
+            ("        self.avgpool = nn.AdaptiveAvgPool2d((3, 3))\n",
+             "        self.avgpool = nn.AdaptiveAvgPool2d((3, 3))\n        self.dropout = dropout\n"),
+            ("        x = self.features(x)\n        x = self.avgpool(x)\n        x = torch.flatten(x, 1)\n        return self.classifier(x)\n",
+             "        for layer in self.features:\n            x = F.relu(layer(x)) if isinstance(layer, nn.Conv2d) else layer(x)\n"
+             "        x = torch.flatten(self.avgpool(x), 1)\n"
+             "        first, _, second, _, last = self.classifier\n"
+             "        x = F.relu(first(F.dropout(x, self.dropout, self.training)))\n"
+             "        x = F.relu(second(F.dropout(x, self.dropout, self.training)))\n"
+             "        return last(x)\n"),
+        ),
+    ),
+    Variant(
+        "mean over batches, model.zero_grad, inference_mode, dataset length",
+        "training",
+        (
+            ("        optimizer.zero_grad()  # gradients add up in .grad unless cleared\n",
+             "        model.zero_grad(set_to_none=True)\n"),
+            ("        total_loss += loss.item() * len(labels)\n        total_examples += len(labels)\n    return total_loss / total_examples\n",
+             "        total_loss += loss.item()\n    return total_loss / len(loader)\n"),
+            ("with torch.no_grad():  # no graph: less memory, faster", "with torch.inference_mode():"),
+            ("correct / total_examples", "correct / len(loader.dataset)"),
+        ),
     ),
 ]

@@ -1,9 +1,9 @@
-"""Every realistic mistake in tests/mutants.py is caught by the test meant for it, with a message that names it."""
+"""Every mistake in tests/mutants.py is caught by the test meant for it, naming it; every correct variant keeps full marks."""
 
 import pytest
 
 from tests.grader_run import run_autograder
-from tests.mutants import MUTANTS
+from tests.mutants import MUTANTS, VARIANTS
 
 PART_FILES = {"network": "autograder/test_part1_network.py", "training": "autograder/test_part2_training.py"}
 
@@ -19,3 +19,11 @@ def test_mutant_is_caught_by_its_test(mutant, tmp_path):
     assert mutant.message_names in outcome["output"], (
         f"{mutant.caught_by} failed the mutant {mutant.name!r} without naming it; its message was:\n{outcome['output']}"
     )
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=[v.name for v in VARIANTS])
+def test_correct_variant_keeps_full_marks(variant, tmp_path):
+    folder = variant.write(tmp_path / "submission")
+    run = run_autograder(tmp_path / "results.json", PART_FILES[variant.module], target=folder)
+    failed = [f"{t['name']}: {t['output']}" for t in run.results["tests"] if t["status"] != "passed"]
+    assert not failed, "\n".join(failed)

@@ -1,0 +1,31 @@
+"""Mutant of solutions/augmentation.py: the test transform keeps one channel for greyscale images.
+
+Caught by test_test_transform_output ("3 channels").
+"""
+
+from torchvision import transforms
+
+from dlcv.data import MNIST_MEAN, MNIST_STD
+
+
+def train_transform(image_size=64):
+    return transforms.Compose(
+        [
+            transforms.Resize((image_size, image_size)),
+            transforms.Lambda(lambda image: image.convert("RGB")),
+            transforms.RandomAffine(degrees=20, translate=(0.15, 0.15), scale=(0.9, 1.1)),
+            transforms.ColorJitter(brightness=0.3, contrast=0.3),
+            transforms.ToTensor(),
+            transforms.Normalize(MNIST_MEAN, MNIST_STD),
+        ]
+    )
+
+
+def test_transform(image_size=64):
+    return transforms.Compose(
+        [
+            transforms.Resize((image_size, image_size)),
+            transforms.ToTensor(),
+            transforms.Normalize(MNIST_MEAN, MNIST_STD),
+        ]
+    )
