@@ -26,13 +26,16 @@ class GraderRun:
         raise KeyError(f"no test {name!r} in results; have {[t['name'] for t in self.results['tests']]}")
 
 
-def run_autograder(results_path: Path, *args: str, target: str | Path | None = None, timeout: float = 900) -> GraderRun:
-    """Run the autograder on ``target`` with extra pytest ``args``; read its results file."""
+def run_autograder(
+    results_path: Path, *args: str, target: str | Path | None = None, env: dict | None = None, timeout: float = 900
+) -> GraderRun:
+    """Run the autograder on ``target`` with extra pytest ``args`` and environment ``env``; read its results file."""
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--results", str(results_path)]
     if target is not None:
         command += ["--target", str(target)]
     environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
     environment.pop("DLCV_TARGET", None)
+    environment.update(env or {})
     completed = subprocess.run(
         command + list(args), cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, env=environment
     )

@@ -1,6 +1,8 @@
 """The autograder on the solutions, on the stubs and on broken submissions, run as a user would."""
 
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -80,3 +82,20 @@ def test_results_file_follows_gradescope_format(which, solutions_run, stubs_run)
         numbers.add(test["number"])
     assert len(numbers) == len(results["tests"])
     assert results["score"] == sum(t["score"] for t in results["tests"])
+
+
+def test_target_can_come_from_the_environment(tmp_path):
+    run = run_autograder(
+        tmp_path / "results.json", "autograder/test_part2_training.py", "-k", "make_",
+        env={"DLCV_TARGET": "solutions"},
+    )
+    assert run.results["tests"] and all(t["status"] == "passed" for t in run.results["tests"])
+
+
+def test_unknown_target_is_a_usage_error(tmp_path):
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "autograder/", "--target", str(tmp_path / "nowhere")],
+        cwd=REPO_ROOT, capture_output=True, text=True,
+    )
+    assert completed.returncode == 4
+    assert "no such folder" in completed.stderr
