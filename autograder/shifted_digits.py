@@ -3,7 +3,12 @@
 A network trained on centred, upright, white-on-black digits without
 augmentation does poorly on digits that are a little off-centre, leaning or
 tinted; one trained with label-preserving augmentation does well. Part 3's
-accuracy test measures exactly that difference on this set.
+accuracy test measures exactly that difference on this set: it trains the
+autograder's ``SmallCNN`` on ``TRAIN_IMAGES`` training digits for ``EPOCHS``
+epochs with the student's train transform (:func:`accuracy_after_training`)
+and compares the accuracy on this set with ``THRESHOLD``. Those settings
+are the ones ``scripts/calibrate_part3.py`` measured; see
+``autograder/calibration/part3_augmentation.md``.
 
 Each of the 1,000 digits of the fixed MNIST test split is, with one fixed
 random draw per digit (seed ``SEED``):
@@ -26,13 +31,21 @@ from functools import lru_cache
 import torch
 import torch.nn.functional as F
 
-from dlcv.data import IMAGE_SIZE, MNIST_MEAN, MNIST_STD, mnist_split, resize_digits
+from autograder import reference
+from dlcv.data import IMAGE_SIZE, MNIST_MEAN, MNIST_STD, Split, mnist_split, resize_digits
+from dlcv.device import seed_everything
 
 SEED = 2024
 MAX_DEGREES = 20.0
 MAX_SCALE = 0.1
 MAX_SHIFT = 0.15
 MIN_GAIN = 0.5
+
+# The accuracy test: every EVERY-th training digit (200 of each digit), EPOCHS epochs, one seed.
+TRAIN_IMAGES = 2000
+EPOCHS = 8
+TRAIN_SEED = 0
+THRESHOLD = 0.60
 
 
 def _uniform(generator: torch.Generator, n: int, low: float, high: float) -> torch.Tensor:
@@ -85,3 +98,18 @@ def shifted_accuracy(model: torch.nn.Module, device: torch.device, batch_size: i
             correct += (logits.argmax(dim=1).cpu() == labels[start : start + batch_size]).sum().item()
     return correct / len(labels)
 
+
+
+def training_subset() -> Split:
+    """``TRAIN_IMAGES`` training digits, the same number of each (the split is ordered by digit)."""
+    train = mnist_split()[0]
+    step = len(train) // TRAIN_IMAGES
+    return Split(train.images[::step][:TRAIN_IMAGES], train.labels[::step][:TRAIN_IMAGES])
+
+
+def accuracy_after_training(transform, seed: int = TRAIN_SEED, device: torch.device | None = None) -> float:
+    """Shifted-set accuracy of a ``SmallCNN`` trained on :func:`training_subset` with ``transform``."""
+    device = device or torch.device("cpu")
+    seed_everything(seed)  # Python's and NumPy's generators too, for transforms that use them
+    model = reference.train(reference.SmallCNN(), training_subset(), EPOCHS, seed, device, transform=transform)
+    return shifted_accuracy(model, device)

@@ -1,0 +1,108 @@
+"""Part 3: data augmentation for digit images.
+
+Augmentation shows the network, during training only, random variations of
+each training image that do not change its label, so that it learns what a
+digit is rather than where and how bright the training digits happened to
+be. The lecture lists the usual ones:
+
+- **horizontal or vertical flip**: fine for cats and cars, wrong for digits.
+  A flipped 2 or 3 is no digit at all, and a flipped or half-turned 6 looks
+  like a 9. The lecture's MNIST example flips digits and rotates them by 90,
+  180 or 270 degrees: that teaches the network that 6 and 9 are the same
+  class. Do not do it here.
+- **random crop** (or a random translation): a digit written a little to the
+  left is the same digit. Keep the shift small enough that the whole digit
+  stays in the picture.
+- **colour casting**: brightness, contrast, a tint per colour channel. A
+  lighter or tinted digit is the same digit, as long as it stays visible.
+- **geometric distortion**: small rotations (up to about 20 degrees), a
+  little scaling or shear. Handwriting leans; it does not turn upside down.
+
+Both transforms take a PIL image of any size, mode ``"L"`` (greyscale, as
+:class:`dlcv.data.DigitDataset` gives them) or ``"RGB"``, and return a
+``float32`` tensor of shape ``(3, image_size, image_size)``:
+
+1. resized to ``image_size x image_size`` (bilinear, whatever the input size),
+2. with three channels (a greyscale image repeated over R, G and B; an RGB
+   image kept as it is),
+3. scaled to ``[0, 1]`` by ``transforms.ToTensor()``,
+4. normalised with ``transforms.Normalize(MNIST_MEAN, MNIST_STD)``, so every
+   value lies in ``[(0 - 0.1307) / 0.3081, (1 - 0.1307) / 0.3081]``,
+   that is ``[-0.4242, 2.8215]``.
+
+``test_transform`` is exactly these four steps: no randomness, the same
+output every call. ``train_transform`` adds label-preserving random
+augmentation, and must normalise exactly as ``test_transform`` does, or the
+network is tested on inputs scaled differently from those it learnt on.
+
+The autograder trains its own small network on 1,000 training digits with
+your ``train_transform`` and tests it on digits that are shifted by up to
+4 pixels (of 28), rotated by up to 20 degrees and dimmed or tinted per
+channel. Without augmentation that network falls below the threshold; with
+shifts, small rotations and colour casting it passes.
+
+See what your transform does with
+``python -m dlcv.augmentation_grid --target assignment --output grid.png``.
+"""
+
+import torch
+from PIL import Image
+from torchvision import transforms
+
+from dlcv.data import MNIST_MEAN, MNIST_STD
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """A PIL image with three channels: greyscale repeated over R, G and B; RGB unchanged."""
+    return image.convert("RGB")
+
+
+class ColourCast:
+    """Multiply each colour channel of a ``(3, H, W)`` tensor in ``[0, 1]`` by a random gain.
+
+    The gains are drawn from ``[1 - strength, 1 + strength]`` with ``torch``'s
+    random numbers, and the result is clipped to ``[0, 1]``: black stays
+    black, and a white stroke becomes a tinted one.
+    """
+
+    def __init__(self, strength: float = 0.3):
+        self.strength = strength
+
+    def __call__(self, image: torch.Tensor) -> torch.Tensor:
+        gains = 1 + self.strength * (2 * torch.rand(3, 1, 1) - 1)
+        return (image * gains).clamp(0, 1)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(strength={self.strength})"
+
+
+def train_transform(image_size: int = 64):
+    """Random, label-preserving augmentation, then the steps of :func:`test_transform`.
+
+    Returns a callable: PIL image (any size, mode ``"L"`` or ``"RGB"``) to a
+    ``float32`` tensor ``(3, image_size, image_size)`` normalised with
+    ``MNIST_MEAN`` and ``MNIST_STD``; a different random variation each call.
+    """
+    # TODO: return transforms.Compose([...]) with, in this order:
+    #   1. transforms.Resize((image_size, image_size)) and to_rgb (three channels);
+    #   2. random, label-preserving augmentation on the PIL image, for example
+    #      transforms.RandomAffine (degrees up to about 20, translate, scale) and
+    #      transforms.ColorJitter (brightness and contrast up to about 0.3-0.5);
+    #      no flips and no rotations by 90 degrees or more (see the module docstring);
+    #   3. transforms.ToTensor(), then, if you want a tint per channel, ColourCast();
+    #   4. transforms.Normalize(MNIST_MEAN, MNIST_STD), exactly as in test_transform.
+    # Look at the result: python -m dlcv.augmentation_grid --target assignment --output grid.png
+    raise NotImplementedError("train_transform: build the random augmentation, then the test transform's steps")
+
+
+def test_transform(image_size: int = 64):
+    """The deterministic transform: resize, three channels, ``ToTensor``, ``Normalize``.
+
+    Returns a callable: PIL image (any size, mode ``"L"`` or ``"RGB"``) to a
+    ``float32`` tensor ``(3, image_size, image_size)`` normalised with
+    ``MNIST_MEAN`` and ``MNIST_STD``; the same output for the same image, every call.
+    """
+    # TODO: return transforms.Compose([...]) of the four steps in the module docstring:
+    # Resize((image_size, image_size)), to_rgb, ToTensor(), Normalize(MNIST_MEAN, MNIST_STD).
+    # Nothing random here: the test transform shows the network the real test images.
+    raise NotImplementedError("test_transform: resize, three channels, ToTensor, Normalize")

@@ -1,0 +1,342 @@
+"""Part 3: data augmentation (``augmentation.train_transform``, ``augmentation.test_transform``)."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+import torchvision.transforms.functional as TF
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from autograder import shifted_digits
+from autograder.checks import check_tensor, fail
+from dlcv.data import MNIST_MEAN, MNIST_STD, mnist_split
+from dlcv.device import pick_device, seed_everything
+
+MEAN = torch.tensor(MNIST_MEAN).view(3, 1, 1)
+STD = torch.tensor(MNIST_STD).view(3, 1, 1)
+LOW = (0 - MNIST_MEAN[0]) / MNIST_STD[0]  # black after normalisation: -0.4242
+HIGH = (1 - MNIST_MEAN[0]) / MNIST_STD[0]  # white after normalisation: 2.8215
+THE_STEPS = "Resize((image_size, image_size)), three channels, ToTensor(), Normalize(MNIST_MEAN, MNIST_STD)"
+
+# Differences of a few grey levels are allowed (another resize implementation), in normalised units.
+VALUE_TOLERANCE = 4 / 255 / MNIST_STD[0]
+PROBE_SIZE = 32  # the probes' transforms output 32 x 32 images: enough to see a shape, and fast
+SAMPLES = 100  # augmented copies per probe
+
+# hypothesis runs a fixed list of examples (derandomize) and does not shrink: deterministic and quick.
+CONTRACT_SETTINGS = settings(
+    max_examples=25, deadline=None, derandomize=True, database=None, phases=[Phase.explicit, Phase.generate]
+)
+image_sizes = st.integers(8, 100)
+modes = st.sampled_from(["L", "RGB"])
+
+
+def random_image(mode: str, height: int, width: int, seed: int) -> Image.Image:
+    shape = (height, width) if mode == "L" else (height, width, 3)
+    return Image.fromarray(np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8), mode=mode)
+
+
+def expected_output(image: Image.Image, size: int) -> torch.Tensor:
+    """The documented test transform, written without torchvision's transforms."""
+    pixels = np.asarray(image.convert("RGB").resize((size, size), Image.BILINEAR))
+    return (torch.from_numpy(pixels.copy()).permute(2, 0, 1).float() / 255 - MEAN) / STD
+
+
+def describe(image: Image.Image) -> str:
+    return f"a {image.width} x {image.height} {image.mode} image"
+
+
+def probe_p() -> Image.Image:
+    """A 28 x 28 white 'P' on black: a bar with a block at its top right.
+
+    Its mirror images and quarter turns are all different shapes (q, b, d and
+    their transposes), so a flipped or turned copy is recognised as such.
+    """
+    pixels = np.zeros((28, 28), dtype=np.uint8)
+    pixels[4:24, 8:12] = 255
+    pixels[4:13, 12:20] = 255
+    return Image.fromarray(pixels, mode="L")
+
+
+def sample_digits() -> list[Image.Image]:
+    """The first test image of each digit, as DigitDataset gives them to a transform."""
+    test = mnist_split()[1]
+    first = [int(torch.nonzero(test.labels == digit)[0]) for digit in range(10)]
+    return [Image.fromarray(test.images[i].numpy(), mode="L") for i in first]
+
+
+def build(submission, name: str, image_size: int):
+    transform = submission.get(f"augmentation.{name}")(image_size)
+    if not callable(transform):
+        fail(
+            f"{name}({image_size}) to return a transform (a callable such as transforms.Compose([...]))",
+            type(transform).__name__,
+            "return the transform itself, not the result of applying it",
+        )
+    return transform
+
+
+def apply(transform, image: Image.Image, name: str, size: int) -> torch.Tensor:
+    out = transform(image)
+    likely = (
+        f"the {name} must end with ToTensor() and Normalize(...) and output three channels "
+        f"of image_size x image_size whatever the input ({THE_STEPS})"
+    )
+    if isinstance(out, torch.Tensor) and out.dim() == 3 and out.shape[0] == 1:
+        likely = "convert the image to 3 channels (image.convert('RGB') or Grayscale(num_output_channels=3))"
+    if isinstance(out, torch.Tensor) and out.dim() == 3 and out.shape[0] == 3 and out.shape[1:] != (size, size):
+        likely = "resize to a square: Resize((image_size, image_size)); Resize(image_size) keeps the aspect ratio"
+    return check_tensor(out, f"the {name} of {describe(image)}", shape=(3, size, size), dtype=torch.float32, likely=likely)
+
+
+def diagnose_values(found: torch.Tensor, expected: torch.Tensor, image: Image.Image) -> str:
+    """The likely mistake behind a test-transform output that differs from the documented one."""
+    # found = a * expected + b per channel when only the normalisation differs.
+    diagnosis = []
+    for channel in range(3):
+        e, f = expected[channel].flatten(), found[channel].flatten()
+        if e.std() < 1e-3:
+            return "the values differ from the documented steps: " + THE_STEPS
+        a = ((e - e.mean()) * (f - f.mean())).sum() / ((e - e.mean()) ** 2).sum()
+        b = f.mean() - a * e.mean()
+        if (f - (a * e + b)).abs().max() > VALUE_TOLERANCE:
+            return (
+                "the pixels themselves differ, not only their scale: resize with bilinear interpolation to "
+                "(image_size, image_size) and add no augmentation. Steps: " + THE_STEPS
+            )
+        diagnosis.append((float(a), float(b)))
+    # expected = (x - m) / s and found = (x - m') / s'  give  s' = s / a  and  m' = m - b * s'.
+    stds = [MNIST_STD[c] / a for c, (a, b) in enumerate(diagnosis)]
+    means = [MNIST_MEAN[c] - b * stds[c] for c, (a, b) in enumerate(diagnosis)]
+    if all(abs(s - 1) < 0.02 and abs(m) < 0.02 for s, m in zip(stds, means)):
+        return "the output is not normalised (values in [0, 1]): end with transforms.Normalize(MNIST_MEAN, MNIST_STD)"
+    found_mean = ", ".join(f"{m:.3f}" for m in means)
+    found_std = ", ".join(f"{s:.3f}" for s in stds)
+    return (
+        f"normalised with another mean and std: the values fit mean ({found_mean}) and std ({found_std}); "
+        f"use transforms.Normalize(MNIST_MEAN, MNIST_STD), mean {MNIST_MEAN[0]} and std {MNIST_STD[0]}"
+    )
+
+
+def calls_differ(transform, image: Image.Image, calls: int = 5) -> bool:
+    outputs = []
+    for seed in range(calls):
+        seed_everything(seed)
+        outputs.append(transform(image))
+    return any(not torch.equal(outputs[0], other) for other in outputs[1:])
+
+
+@pytest.mark.points(2)
+def test_test_transform_output(submission):
+    build(submission, "test_transform", 64)  # a TODO fails here, before hypothesis runs
+
+    @CONTRACT_SETTINGS
+    @given(height=image_sizes, width=image_sizes, size=st.integers(8, 96), mode=modes, seed=st.integers(0, 2**16))
+    def check(height, width, size, mode, seed):
+        image = random_image(mode, height, width, seed)
+        transform = build(submission, "test_transform", size)
+        found = apply(transform, image, "test transform", size)
+        expected = expected_output(image, size)
+        difference = (found - expected).abs().max().item()
+        if difference > VALUE_TOLERANCE:
+            likely = diagnose_values(found, expected, image)
+            if calls_differ(transform, image):
+                likely = "augmentation in the test transform: it gives a different output every call"
+            if mode == "RGB" and torch.equal(found[0], found[1]) and torch.equal(found[1], found[2]):
+                likely = "an RGB image was turned to grey; convert with image.convert('RGB'), which keeps colours"
+            fail(
+                f"test_transform({size}) of {describe(image)} to equal {THE_STEPS}, "
+                f"values in [{LOW:.4f}, {HIGH:.4f}]",
+                f"values that differ by up to {difference:.3f}",
+                likely,
+            )
+
+    check()
+
+
+@pytest.mark.points(2)
+def test_train_transform_output(submission):
+    build(submission, "train_transform", 64)  # a TODO fails here, before hypothesis runs
+
+    @CONTRACT_SETTINGS
+    @given(height=image_sizes, width=image_sizes, size=st.integers(8, 96), mode=modes, seed=st.integers(0, 2**16))
+    def check(height, width, size, mode, seed):
+        image = random_image(mode, height, width, seed)
+        seed_everything(seed)
+        found = apply(build(submission, "train_transform", size), image, "train transform", size)
+        low, high = found.min().item(), found.max().item()
+        if low < LOW - VALUE_TOLERANCE or high > HIGH + VALUE_TOLERANCE:
+            fail(
+                f"train_transform({size}) of {describe(image)} to give normalised values in "
+                f"[{LOW:.4f}, {HIGH:.4f}] (pixels in [0, 1] after Normalize(MNIST_MEAN, MNIST_STD))",
+                f"values in [{low:.4f}, {high:.4f}]",
+                "normalise with Normalize(MNIST_MEAN, MNIST_STD) as the test transform does, after ToTensor(); "
+                "colour changes made on tensors must keep pixels in [0, 1] (clamp them) before Normalize",
+            )
+
+    check()
+
+
+@pytest.mark.points(1)
+def test_test_transform_is_deterministic(submission):
+    transform = build(submission, "test_transform", PROBE_SIZE)
+    for image in sample_digits()[:3]:
+        if calls_differ(transform, image):
+            fail(
+                "the test transform to give the same output every call",
+                "different outputs for the same digit",
+                "augmentation in the test transform: random crops, rotations or colour changes belong in "
+                "train_transform only; the test transform must measure the network on the real images",
+            )
+
+
+@pytest.mark.points(1)
+def test_train_transform_is_random(submission):
+    transform = build(submission, "train_transform", PROBE_SIZE)
+    for image in sample_digits()[:3]:
+        if calls_differ(transform, image, calls=10):
+            return
+    fail(
+        "the train transform to give a different random variation of a digit at each call",
+        "the same output every call, for 10 calls on 3 digits",
+        "no augmentation: add random, label-preserving transforms (RandomAffine, RandomRotation, "
+        "RandomCrop with padding, ColorJitter). RandomCrop(image_size) on an image already image_size wide "
+        "crops nothing: give it padding",
+    )
+
+
+@pytest.mark.points(1)
+def test_train_transform_normalises_like_test_transform(submission):
+    train = build(submission, "train_transform", PROBE_SIZE)
+    test = build(submission, "test_transform", PROBE_SIZE)
+    probe = probe_p()  # black and white: the normalised values of black and white are the range
+    reference = apply(test, probe, "test transform", PROBE_SIZE)
+    seed_everything(0)
+    samples = torch.stack([apply(train, probe, "train transform", PROBE_SIZE) for _ in range(30)])
+    low, high = samples.min().item(), samples.max().item()
+    ref_low, ref_high = reference.min().item(), reference.max().item()
+    # Black stays black in some copies, white stays (nearly) white in some: colour casting moves them little.
+    if abs(low - ref_low) > 0.15 or abs(high - ref_high) > 0.5:
+        if low > -0.05 and high < 1.05:
+            likely = "the train transform is not normalised (values in [0, 1]): end it with Normalize(MNIST_MEAN, MNIST_STD)"
+        else:
+            likely = (
+                "the train transform normalises with another mean and std than the test transform; both must end "
+                "with Normalize(MNIST_MEAN, MNIST_STD), or the network is tested on inputs scaled unlike its training "
+                "inputs. (Or the colour changes never leave black black and white white: keep them moderate.)"
+            )
+        fail(
+            f"the train transform's values for a black-and-white image to span the test transform's range "
+            f"[{ref_low:.3f}, {ref_high:.3f}]",
+            f"[{low:.3f}, {high:.3f}] over 30 augmented copies",
+            likely,
+        )
+
+
+def dihedral_views(image: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The eight flips and quarter turns of an ``(H, W)`` image."""
+    return {
+        "original": image,
+        "horizontal flip": image.flip(1),
+        "vertical flip": image.flip(0),
+        "rotation by 90 degrees": image.rot90(1, (0, 1)),
+        "rotation by 180 degrees": image.rot90(2, (0, 1)),
+        "rotation by 270 degrees": image.rot90(3, (0, 1)),
+        "transpose": image.T,
+        "anti-transpose": image.rot90(2, (0, 1)).T,
+    }
+
+
+MISTAKE_OF_VIEW = {
+    "horizontal flip": "the train transform flips images horizontally (RandomHorizontalFlip): a mirrored digit is "
+    "no longer the same digit (a mirrored 2, 3, 4 or 7 is no digit at all)",
+    "vertical flip": "the train transform flips images vertically (RandomVerticalFlip): an upside-down digit is "
+    "another digit or none (6 and 9)",
+    "rotation by 90 degrees": "the train transform rotates images by 90 degrees or more: handwriting leans by "
+    "20 degrees at most; a digit turned on its side or upside down is another digit or none (6 and 9)",
+    "rotation by 180 degrees": "the train transform rotates images by 180 degrees: an upside-down 6 is a 9",
+    "rotation by 270 degrees": "the train transform rotates images by 90 degrees or more: handwriting leans by "
+    "20 degrees at most; a digit turned on its side or upside down is another digit or none (6 and 9)",
+    "transpose": "the train transform flips and rotates images (a mirror image across a diagonal)",
+    "anti-transpose": "the train transform flips and rotates images (a mirror image across a diagonal)",
+}
+
+
+def ink(image: torch.Tensor) -> torch.Tensor:
+    """An ``(H, W)`` image with its darkest value at 0 and unit norm: comparable whatever its brightness."""
+    image = image - image.min()
+    return image / image.norm().clamp_min(1e-8)
+
+
+@pytest.mark.points(3)
+def test_no_flips_or_large_rotations(submission):
+    train = build(submission, "train_transform", PROBE_SIZE)
+    test = build(submission, "test_transform", PROBE_SIZE)
+    views = dihedral_views(apply(test, probe_p(), "test transform", PROBE_SIZE).mean(0))
+    # Each view also leaning by up to 30 degrees, so that small rotations still match the original best.
+    angles = (-30, -15, 0, 15, 30)
+    kernels = torch.stack(
+        [ink(TF.rotate(view[None], angle, TF.InterpolationMode.BILINEAR)[0]) for view in views.values() for angle in angles]
+    )[:, None]
+    seed_everything(0)
+    counts = dict.fromkeys(views, 0)
+    for _ in range(SAMPLES):
+        sample = ink(apply(train, probe_p(), "train transform", PROBE_SIZE).mean(0))
+        # Best match over shifts of up to a quarter of the side (cross-correlation), then over angles.
+        scores = F.conv2d(sample[None, None], kernels, padding=PROBE_SIZE // 4).amax(dim=(0, 2, 3))
+        best = int(scores.view(len(views), len(angles)).amax(dim=1).argmax())
+        counts[list(views)[best]] += 1
+    changed = {name: count for name, count in counts.items() if name != "original" and count}
+    flagged = [name for name, count in changed.items() if count >= 0.15 * SAMPLES]
+    if flagged or sum(changed.values()) >= 0.35 * SAMPLES:
+        worst = max(changed, key=changed.get)
+        found = ", ".join(f"{name} {count}" for name, count in sorted(changed.items(), key=lambda kv: -kv[1]))
+        fail(
+            f"augmented copies of an asymmetric shape (a 'P') to stay the same shape, moved or leaning a little",
+            f"of {SAMPLES} copies, {counts['original']} looked like the original and the others like its "
+            f"{found}",
+            MISTAKE_OF_VIEW[worst]
+            + ". The lecture's MNIST example flips and rotates digits by 90, 180 and 270 degrees: that is right "
+            "for photos of objects seen from any side, and wrong for digits.",
+        )
+
+
+@pytest.mark.points(1)
+def test_digit_stays_visible(submission):
+    train = build(submission, "train_transform", PROBE_SIZE)
+    test = build(submission, "test_transform", PROBE_SIZE)
+    seed_everything(0)
+    faint = 0
+    for image in sample_digits():
+        # A digit's contrast: the spread of its pixels, in the channel where it is largest.
+        clean = apply(test, image, "test transform", PROBE_SIZE).std(dim=(1, 2)).max()
+        for _ in range(SAMPLES // 10):
+            contrast = apply(train, image, "train transform", PROBE_SIZE).std(dim=(1, 2)).max()
+            faint += bool(contrast < 0.25 * clean)
+    if faint >= 0.1 * SAMPLES:
+        fail(
+            "augmented digits to stay visible: at most 1 in 10 copies with less than a quarter of the "
+            "original contrast",
+            f"{faint} of {SAMPLES} copies of the ten digits that faint",
+            "colour changes so strong that the digit may vanish (ColorJitter brightness or contrast near 1 "
+            "draws factors near 0: a black or flat grey image). Keep brightness and contrast at about 0.3-0.5.",
+        )
+
+
+@pytest.mark.points(4, time_limit=120)
+def test_augmentation_helps_on_shifted_digits(submission):
+    transform = build(submission, "train_transform", 64)
+    apply(transform, sample_digits()[0], "train transform", 64)  # a readable failure before training
+    accuracy = shifted_digits.accuracy_after_training(transform, shifted_digits.TRAIN_SEED, pick_device())
+    if accuracy < shifted_digits.THRESHOLD:
+        fail(
+            f"the autograder's small network, trained on {shifted_digits.TRAIN_IMAGES} digits with your train "
+            f"transform, to classify at least {shifted_digits.THRESHOLD:.0%} of the shifted digits (test digits "
+            f"shifted by up to 4 pixels of 28, rotated by up to {shifted_digits.MAX_DEGREES:g} degrees and tinted)",
+            f"{accuracy:.1%}",
+            "the augmentation does not cover how real digits vary. Include small shifts (RandomAffine translate "
+            "or RandomCrop with padding), small rotations (up to about 20 degrees) and colour casting; without "
+            "augmentation this network reaches about 40% on these digits",
+        )
