@@ -45,7 +45,7 @@ def expected_output(image: Image.Image, size: int) -> torch.Tensor:
 
 
 def describe(image: Image.Image) -> str:
-    return f"a {image.width} x {image.height} {image.mode} image"
+    return f"an image of {image.width} x {image.height} pixels in mode {image.mode}"
 
 
 def probe_p() -> Image.Image:
@@ -79,7 +79,21 @@ def build(submission, name: str, image_size: int):
 
 
 def apply(transform, image: Image.Image, name: str, size: int) -> torch.Tensor:
-    out = transform(image)
+    error = None
+    try:
+        out = transform(image)
+    except NotImplementedError:
+        raise  # a TODO left in the student's own code: the plugin reports it
+    except Exception as raised:  # often inside torchvision, where the plugin finds no student line to show
+        error = raised
+    if error is not None:
+        likely = f"every step of the {name} must accept the previous step's output ({THE_STEPS})"
+        if "broadcast shape [3," in str(error):
+            likely = (
+                "the image has 1 channel where Normalize(MNIST_MEAN, MNIST_STD) expects 3 channels: convert it "
+                "first (image.convert('RGB') or Grayscale(num_output_channels=3))"
+            )
+        fail(f"the {name} to accept {describe(image)}", f"{type(error).__name__}: {error}", likely)
     likely = (
         f"the {name} must end with ToTensor() and Normalize(...) and output three channels "
         f"of image_size x image_size whatever the input ({THE_STEPS})"
@@ -210,9 +224,8 @@ def test_train_transform_is_random(submission):
 @pytest.mark.points(1)
 def test_train_transform_normalises_like_test_transform(submission):
     train = build(submission, "train_transform", PROBE_SIZE)
-    test = build(submission, "test_transform", PROBE_SIZE)
     probe = probe_p()  # black and white: the normalised values of black and white are the range
-    reference = apply(test, probe, "test transform", PROBE_SIZE)
+    reference = expected_output(probe, PROBE_SIZE)  # the documented test transform's output
     seed_everything(0)
     samples = torch.stack([apply(train, probe, "train transform", PROBE_SIZE) for _ in range(30)])
     low, high = samples.min().item(), samples.max().item()
@@ -228,7 +241,8 @@ def test_train_transform_normalises_like_test_transform(submission):
                 "inputs. (Or the colour changes never leave black black and white white: keep them moderate.)"
             )
         fail(
-            f"the train transform's values for a black-and-white image to span the test transform's range "
+            f"the train transform's values for a black-and-white image to span the range of the documented "
+            f"normalisation (the test transform's) "
             f"[{ref_low:.3f}, {ref_high:.3f}]",
             f"[{low:.3f}, {high:.3f}] over 30 augmented copies",
             likely,
@@ -249,19 +263,31 @@ def dihedral_views(image: torch.Tensor) -> dict[str, torch.Tensor]:
     }
 
 
-MISTAKE_OF_VIEW = {
-    "horizontal flip": "the train transform flips images horizontally (RandomHorizontalFlip): a mirrored digit is "
-    "no longer the same digit (a mirrored 2, 3, 4 or 7 is no digit at all)",
-    "vertical flip": "the train transform flips images vertically (RandomVerticalFlip): an upside-down digit is "
-    "another digit or none (6 and 9)",
-    "rotation by 90 degrees": "the train transform rotates images by 90 degrees or more: handwriting leans by "
-    "20 degrees at most; a digit turned on its side or upside down is another digit or none (6 and 9)",
-    "rotation by 180 degrees": "the train transform rotates images by 180 degrees: an upside-down 6 is a 9",
-    "rotation by 270 degrees": "the train transform rotates images by 90 degrees or more: handwriting leans by "
-    "20 degrees at most; a digit turned on its side or upside down is another digit or none (6 and 9)",
-    "transpose": "the train transform flips and rotates images (a mirror image across a diagonal)",
-    "anti-transpose": "the train transform flips and rotates images (a mirror image across a diagonal)",
-}
+def mistakes_of(counts: dict[str, int]) -> str:
+    """What the flipped and turned copies among ``counts`` say about the train transform."""
+    often = 0.1 * sum(counts.values())
+    mistakes = []
+    if counts["horizontal flip"] >= often:
+        mistakes.append(
+            "the train transform flips images horizontally (RandomHorizontalFlip): a mirrored digit is no longer "
+            "the same digit (a mirrored 2, 3, 4 or 7 is no digit at all)"
+        )
+    if counts["vertical flip"] >= often:
+        mistakes.append(
+            "the train transform flips images vertically (RandomVerticalFlip): an upside-down digit is another "
+            "digit or none (6 and 9)"
+        )
+    if counts["rotation by 90 degrees"] + counts["rotation by 270 degrees"] >= often:
+        mistakes.append(
+            "the train transform rotates images by 90 degrees or more: handwriting leans by 20 degrees at most, "
+            "and a digit on its side or upside down is another digit or none (6 and 9)"
+        )
+    elif counts["rotation by 180 degrees"] >= often:
+        mistakes.append("the train transform rotates images by 180 degrees: an upside-down 6 is a 9")
+    if not mistakes:
+        mistakes.append("the train transform flips or rotates images by large angles (by 90 degrees or more)")
+    return "; and ".join(mistakes)
+
 
 
 def ink(image: torch.Tensor) -> torch.Tensor:
@@ -273,8 +299,7 @@ def ink(image: torch.Tensor) -> torch.Tensor:
 @pytest.mark.points(3)
 def test_no_flips_or_large_rotations(submission):
     train = build(submission, "train_transform", PROBE_SIZE)
-    test = build(submission, "test_transform", PROBE_SIZE)
-    views = dihedral_views(apply(test, probe_p(), "test transform", PROBE_SIZE).mean(0))
+    views = dihedral_views(expected_output(probe_p(), PROBE_SIZE).mean(0))
     # Each view also leaning by up to 30 degrees, so that small rotations still match the original best.
     angles = (-30, -15, 0, 15, 30)
     kernels = torch.stack(
@@ -291,13 +316,12 @@ def test_no_flips_or_large_rotations(submission):
     changed = {name: count for name, count in counts.items() if name != "original" and count}
     flagged = [name for name, count in changed.items() if count >= 0.15 * SAMPLES]
     if flagged or sum(changed.values()) >= 0.35 * SAMPLES:
-        worst = max(changed, key=changed.get)
         found = ", ".join(f"{name} {count}" for name, count in sorted(changed.items(), key=lambda kv: -kv[1]))
         fail(
             f"augmented copies of an asymmetric shape (a 'P') to stay the same shape, moved or leaning a little",
-            f"of {SAMPLES} copies, {counts['original']} looked like the original and the others like its "
-            f"{found}",
-            MISTAKE_OF_VIEW[worst]
+            f"{counts['original']} of {SAMPLES} copies that looked like the original; the others looked like "
+            f"its {found}",
+            mistakes_of(counts)
             + ". The lecture's MNIST example flips and rotates digits by 90, 180 and 270 degrees: that is right "
             "for photos of objects seen from any side, and wrong for digits.",
         )
@@ -306,15 +330,20 @@ def test_no_flips_or_large_rotations(submission):
 @pytest.mark.points(1)
 def test_digit_stays_visible(submission):
     train = build(submission, "train_transform", PROBE_SIZE)
-    test = build(submission, "test_transform", PROBE_SIZE)
     seed_everything(0)
-    faint = 0
+    clean, augmented = [], []
     for image in sample_digits():
         # A digit's contrast: the spread of its pixels, in the channel where it is largest.
-        clean = apply(test, image, "test transform", PROBE_SIZE).std(dim=(1, 2)).max()
-        for _ in range(SAMPLES // 10):
-            contrast = apply(train, image, "train transform", PROBE_SIZE).std(dim=(1, 2)).max()
-            faint += bool(contrast < 0.25 * clean)
+        clean.append(expected_output(image, PROBE_SIZE).std(dim=(1, 2)).max())
+        augmented.append(
+            torch.stack([apply(train, image, "train transform", PROBE_SIZE) for _ in range(SAMPLES // 10)])
+        )
+    samples = torch.stack(augmented)  # (10 digits, SAMPLES // 10 copies, 3, H, W)
+    # In the documented normalisation, black to white spans HIGH - LOW; rescale so that a train transform
+    # normalised otherwise is judged by this test on contrast alone (another test checks normalisation).
+    scale = (HIGH - LOW) / (samples.max() - samples.min()).clamp_min(1e-8)
+    contrast = samples.std(dim=(3, 4)).amax(dim=2) * scale  # (10, SAMPLES // 10)
+    faint = int((contrast < 0.25 * torch.stack(clean)[:, None]).sum())
     if faint >= 0.1 * SAMPLES:
         fail(
             "augmented digits to stay visible: at most 1 in 10 copies with less than a quarter of the "
