@@ -20,7 +20,8 @@ be. The lecture lists the usual ones:
 
 Both transforms take a PIL image of any size, mode ``"L"`` (greyscale, as
 :class:`dlcv.data.DigitDataset` gives them) or ``"RGB"``, and return a
-``float32`` tensor of shape ``(3, image_size, image_size)``:
+``float32`` tensor of shape ``(3, image_size, image_size)`` (``image_size``
+is 28 or more; the network uses 64):
 
 1. resized to ``image_size x image_size`` (bilinear, whatever the input size),
 2. with three channels (a greyscale image repeated over R, G and B; an RGB
