@@ -45,7 +45,7 @@ MIN_GAIN = 0.5
 TRAIN_IMAGES = 2000
 EPOCHS = 8
 TRAIN_SEED = 0
-THRESHOLD = 0.60
+THRESHOLD = 0.55
 
 
 def _uniform(generator: torch.Generator, n: int, low: float, high: float) -> torch.Tensor:

@@ -368,5 +368,5 @@ def test_augmentation_helps_on_shifted_digits(submission):
             f"{accuracy:.1%}",
             "the augmentation does not cover how real digits vary. Include small shifts (RandomAffine translate "
             "or RandomCrop with padding), small rotations (up to about 20 degrees) and colour casting; without "
-            "augmentation this network reaches about 40% on these digits",
+            "augmentation this network reaches about 45% on these digits",
         )
