@@ -7,7 +7,7 @@ For each seed it trains the autograder's ``SmallCNN`` exactly as
 ``autograder/shifted_digits.py``), with the solution's train transform and
 without augmentation (the solution's test transform), and records the
 accuracy on the shifted test set. It also records other label-preserving
-choices a student may make, and the mutants in ``tests/mutants/part3``, so
+choices a student may make, and the Part 3 mutants of ``tests/mutants.py``, so
 the threshold can be judged against them. Runs on the CPU, one thread, so
 the figures match the grader on Gradescope.
 """
@@ -15,9 +15,9 @@ the figures match the grader on Gradescope.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import statistics
 import time
+import types
 from pathlib import Path
 
 import torch
@@ -25,16 +25,16 @@ from torchvision import transforms
 
 from autograder import shifted_digits
 from dlcv.data import MNIST_MEAN, MNIST_STD
+from tests.mutants import MUTANTS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-MUTANTS = REPO_ROOT / "tests" / "mutants" / "part3"
 OUTPUT = REPO_ROOT / "autograder" / "calibration" / "part3_augmentation.md"
 
 
-def load(path: Path, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+def load(source: str, name: str) -> types.ModuleType:
+    """A module made from ``source`` (a solution or a mutant of it)."""
+    module = types.ModuleType(name)
+    exec(compile(source, f"<{name}>", "exec"), module.__dict__)
     return module
 
 
@@ -97,7 +97,7 @@ def main() -> None:
     torch.set_num_threads(1)
     started = time.monotonic()
 
-    solution = load(REPO_ROOT / "solutions" / "augmentation.py", "solution_augmentation")
+    solution = load((REPO_ROOT / "solutions" / "augmentation.py").read_text(), "solution_augmentation")
     seeds = list(range(args.seeds))
     other_seeds = list(range(args.other_seeds))
     with_solution = accuracies(lambda: solution.train_transform(64), seeds)
@@ -110,10 +110,10 @@ def main() -> None:
         alternatives[name] = accuracies(make, other_seeds)
         print(name, alternatives[name], flush=True)
     mutants = {}
-    for folder in sorted(MUTANTS.iterdir()):
-        module = load(folder / "augmentation.py", f"mutant_{folder.name}")
-        mutants[folder.name] = accuracies(lambda: module.train_transform(64), other_seeds)
-        print(folder.name, mutants[folder.name], flush=True)
+    for mutant in (m for m in MUTANTS if m.module == "augmentation"):
+        module = load(mutant.source(), "mutant_augmentation")
+        mutants[mutant.name] = accuracies(lambda: module.train_transform(64), other_seeds)
+        print(mutant.name, mutants[mutant.name], flush=True)
 
     threshold = shifted_digits.THRESHOLD
     lines = [
@@ -168,10 +168,10 @@ def main() -> None:
     ]
     lines += [
         "",
-        f"## Mutants in tests/mutants/part3 (seeds 0-{args.other_seeds - 1})",
+        f"## Part 3 mutants of tests/mutants.py (seeds 0-{args.other_seeds - 1})",
         "",
-        "Only `colour_only` is meant to be caught by this test; the others are caught by their own "
-        "tests (see `tests/test_part3_mutants.py`) and are listed to show what the accuracy test alone would do. "
+        "Only `colour casting only` is meant to be caught by this test; the others are caught by their own "
+        "tests (`caught_by` in `tests/mutants.py`) and are listed to show what the accuracy test alone would do. "
         "The first value is seed 0.",
         "",
         "| mutant | accuracies | passes |",
