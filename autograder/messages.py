@@ -7,7 +7,10 @@ traceback with one of these short messages:
 - a TODO left in place: ``not implemented yet: network.Network.forward``;
 - any other exception: its type and message, and the student's own lines
   that led to it (file, line, function, source), without the grader's frames;
-- the per-test time limit: what the limit was and the likely causes.
+- the per-test time limit: what the limit was and the likely causes;
+- an exception in the grader's own code (or a library it calls) while it
+  uses what student code returned, such as ``None`` where a model was due:
+  the exception and where it happened, without the traceback.
 """
 
 from __future__ import annotations
@@ -57,6 +60,16 @@ def student_error_message(error: BaseException, frames) -> str:
     return "\n".join(lines)
 
 
+def grader_side_message(error: BaseException, tb: TracebackType | None) -> str:
+    frame, lineno = list(traceback.walk_tb(tb))[-1]
+    return (
+        f"the test stopped with {type(error).__name__}: {error}\n"
+        f"  raised in {Path(frame.f_code.co_filename).name}, line {lineno}, in {_qualname(frame)}, "
+        "while the grader used what your code returned or built.\n"
+        "Compare your return values (type, shape, dtype) with the docstring."
+    )
+
+
 def time_limit_message(error: TimeLimitExceeded, frames) -> str:
     message = (
         f"time limit exceeded: this test stopped after {error.seconds:g} s. "
@@ -74,7 +87,9 @@ def explain(error: BaseException, tb: TracebackType | None, owns: Callable[[str]
     if isinstance(error, TimeLimitExceeded):
         return time_limit_message(error, frames)
     if not frames:
-        return None
+        if not isinstance(error, Exception) or isinstance(error, AssertionError):
+            return None  # the grader's own verdicts (pytest.fail, assert) carry their own messages
+        return grader_side_message(error, tb)
     if isinstance(error, NotImplementedError):
         return not_implemented_message(error, frames)
     return student_error_message(error, frames)

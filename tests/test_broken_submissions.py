@@ -72,3 +72,19 @@ def test_hanging_code_hits_the_time_limit_and_grading_goes_on(tmp_path):
     assert hung["output"].startswith("time limit exceeded")
     assert "training.evaluate" in hung["output"]
     assert run.test("test_make_optimizer_is_adamw_with_the_given_lr")["status"] == "passed"
+
+
+def test_wrong_return_value_gets_a_message_not_a_traceback(tmp_path):
+    network = (REPO_ROOT / "solutions" / "network.py").read_text().replace(
+        "        return self.classifier(x)\n", "        self.classifier(x)\n"
+    )
+    folder = submission_with(tmp_path, network=network)
+    run = run_autograder(
+        tmp_path / "results.json", PARTS_1_2[0], "-k", "test_output_shape or test_trained", target=folder
+    )
+    assert run.test("test_output_shape[1]")["output"].startswith(
+        "expected logits for 1 images to be a torch.Tensor, found NoneType"
+    )
+    output = run.test("test_trained_network_reaches_accuracy_threshold")["output"]
+    assert output.startswith("the test stopped with TypeError:")
+    assert "Traceback" not in output and "Compare your return values" in output
