@@ -72,8 +72,10 @@ PARTS = {
         "autograder.test_part1_network",
         "test_trained_network_reaches_accuracy_threshold",
         "part1_network.md",
-        ("softmax in forward", "no relu at all", "features detached from the gradient"),
-        ("dropout on in eval mode",),
+        ("softmax in forward", "features detached from the gradient"),
+        # Measured: without any ReLU the network still reaches about 95% on these digits, and dropout left
+        # on at evaluation costs nothing measurable; only their own structural tests can catch them.
+        ("no relu at all", "dropout on in eval mode"),
     ),
     2: Part(
         2,
@@ -274,15 +276,15 @@ def render(
     if recommended is not None and recommended != threshold:
         lines += [
             f"**Recommended threshold: {recommended:.2f}** (the test currently uses {threshold:.2f}). "
-            f"With {recommended:.2f} the reference's worst seed clears it by {points(ref_min - recommended)} points "
-            f"and the best targeted mutant stays {points(recommended - targeted_max)} points below it; "
+            f"Margins (positive = on the right side) with {recommended:.2f}: reference {points(ref_min - recommended)} points, "
+            f"best targeted mutant {points(recommended - targeted_max)}; "
             f"with {threshold:.2f}: {points(ref_min - threshold)} and {points(threshold - targeted_max)}.",
             "",
         ]
     else:
         lines += [
-            f"**Threshold {threshold:.2f} (as in the test) is kept.** The reference's worst seed clears it by "
-            f"{points(ref_min - threshold)} points; the best targeted mutant stays {points(threshold - targeted_max)} points below it.",
+            f"**Threshold {threshold:.2f} (as in the test) is kept.** Margins (positive = on the right side): "
+            f"reference {points(ref_min - threshold)} points, best targeted mutant {points(threshold - targeted_max)}.",
             "",
         ]
     if note:
