@@ -3,9 +3,10 @@
 Parts are graded independently: the student's network is trained by this
 loop (so a broken training loop cannot fail Part 1), and the student's
 training loop trains this model (so a broken network cannot fail Part 2).
-The settings here are the ones the calibration records in
-``autograder/calibration/`` were measured with; change them only with a new
-calibration.
+The accuracy tests call :func:`network_accuracy` and :func:`fit_accuracy`,
+and so does ``scripts/calibrate.py``: the settings here are the ones the
+records in ``autograder/calibration/`` were measured with; change them only
+with a new calibration.
 """
 
 from __future__ import annotations
@@ -14,10 +15,19 @@ import torch
 from torch import nn
 
 from dlcv.data import Split, make_loader, mnist_split
+from dlcv.device import seed_everything
 
 BATCH_SIZE = 64
 EVAL_BATCH_SIZE = 256
 LEARNING_RATE = 1e-3
+
+# Part 1's accuracy test: the student's Network trained by train() for NETWORK_EPOCHS epochs.
+NETWORK_EPOCHS = 6
+# Part 2's accuracy test: SmallCNN trained by the student's fit with these settings.
+FIT_EPOCHS = 4
+FIT_LR = 2e-3
+FIT_STEP_SIZE = 2
+FIT_GAMMA = 0.3
 
 
 class SmallCNN(nn.Module):
@@ -79,3 +89,31 @@ def train(
 def mnist_test_loader(transform=None):
     """The fixed MNIST test split, in order, ready for :func:`accuracy`."""
     return make_loader(mnist_split()[1], EVAL_BATCH_SIZE, transform=transform)
+
+
+def network_accuracy(make_network, seed: int, device: torch.device) -> float:
+    """Part 1's accuracy test: the test accuracy of ``make_network()`` after :func:`train`, all seeded by ``seed``."""
+    seed_everything(seed)
+    model = make_network()
+    train(model, mnist_split()[0], epochs=NETWORK_EPOCHS, seed=seed, device=device)
+    return accuracy(model, mnist_test_loader(), device)
+
+
+def fit_accuracy(make_optimizer, make_scheduler, fit, seed: int, device: torch.device) -> float:
+    """Part 2's accuracy test: the test accuracy of a :class:`SmallCNN` trained by a student's ``fit``."""
+    seed_everything(seed)
+    model = SmallCNN().to(device)
+    optimizer = make_optimizer(model, lr=FIT_LR)
+    scheduler = make_scheduler(optimizer, step_size=FIT_STEP_SIZE, gamma=FIT_GAMMA)
+    train_split, test_split = mnist_split()
+    fit(
+        model,
+        make_loader(train_split, BATCH_SIZE, shuffle=True, seed=seed),
+        make_loader(test_split, EVAL_BATCH_SIZE),
+        nn.CrossEntropyLoss(),
+        optimizer,
+        scheduler,
+        FIT_EPOCHS,
+        device,
+    )
+    return accuracy(model, mnist_test_loader(), device)

@@ -111,8 +111,8 @@ MUTANTS = [
         "softmax in forward",
         "network",
         (("return self.classifier(x)", "return torch.softmax(self.classifier(x), dim=1)"),),
-        "test_trained_network_reaches_accuracy_threshold",
-        "softmax",
+        "test_forward_returns_logits_not_probabilities",
+        "forward applies softmax",
     ),
     # Part 2: training.py
     Mutant(
@@ -313,6 +313,13 @@ MUTANTS = [
         "no augmentation",
     ),
     Mutant(
+        "train transform without augmentation",
+        "augmentation",
+        ((AFFINE, ""), (COLOUR_JITTER, ""), ("            ColourCast(strength=0.3),\n", "")),
+        "test_train_transform_is_random",
+        "no augmentation",
+    ),
+    Mutant(
         "colour casting only",
         "augmentation",
         ((AFFINE, ""),),
@@ -351,6 +358,24 @@ VARIANTS = [
              "        total_loss += loss.item()\n    return total_loss / len(loader)\n"),
             ("with torch.no_grad():  # no graph: less memory, faster", "with torch.inference_mode():"),
             ("correct / total_examples", "correct / len(loader.dataset)"),
+        ),
+    ),
+    Variant(
+        "shifts only, by a padded random crop",
+        "augmentation",
+        (
+            (AFFINE, "            transforms.RandomCrop(image_size, padding=image_size // 8),\n"),
+            (COLOUR_JITTER, ""),
+            ("            ColourCast(strength=0.3),\n", ""),
+        ),
+    ),
+    Variant(
+        "rotation and shifts without colour casting",
+        "augmentation",
+        (
+            (AFFINE, "            transforms.RandomAffine(15, translate=(0.1, 0.1)),\n"),
+            (COLOUR_JITTER, ""),
+            ("            ColourCast(strength=0.3),\n", ""),
         ),
     ),
 ]
