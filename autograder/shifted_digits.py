@@ -30,6 +30,7 @@ from functools import lru_cache
 
 import torch
 import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
 
 from autograder import reference
 from dlcv.data import IMAGE_SIZE, MNIST_MEAN, MNIST_STD, Split, mnist_split, resize_digits
@@ -90,14 +91,7 @@ def shifted_test_set() -> tuple[torch.Tensor, torch.Tensor]:
 def shifted_accuracy(model: torch.nn.Module, device: torch.device, batch_size: int = 250) -> float:
     """Fraction of the shifted test set that ``model`` classifies correctly (eval mode, no grad)."""
     images, labels = shifted_test_set()
-    model.eval()
-    correct = 0
-    with torch.no_grad():
-        for start in range(0, len(labels), batch_size):
-            logits = model(images[start : start + batch_size].to(device))
-            correct += (logits.argmax(dim=1).cpu() == labels[start : start + batch_size]).sum().item()
-    return correct / len(labels)
-
+    return reference.accuracy(model, DataLoader(TensorDataset(images, labels), batch_size=batch_size), device)
 
 
 def training_subset() -> Split:
