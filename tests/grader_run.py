@@ -10,6 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The autograder's test file of each part, by the student module it grades: {"network": "autograder/test_part1_network.py", ...}
+PART_FILES = {
+    path.stem.split("_", 2)[2]: str(path.relative_to(REPO_ROOT))
+    for path in sorted((REPO_ROOT / "autograder").glob("test_part*_*.py"))
+}
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,9 @@
 import shutil
 import textwrap
 
-from tests.grader_run import REPO_ROOT, run_autograder
+from tests.grader_run import PART_FILES, REPO_ROOT, run_autograder
 
-PARTS_1_2 = ["autograder/test_part1_network.py", "autograder/test_part2_training.py"]
+PARTS_1_2 = [PART_FILES["network"], PART_FILES["training"]]
 
 
 def submission_with(tmp_path, **modules: str):

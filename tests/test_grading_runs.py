@@ -6,9 +6,8 @@ import sys
 
 import pytest
 
-from tests.grader_run import REPO_ROOT, run_autograder
+from tests.grader_run import PART_FILES, REPO_ROOT, run_autograder
 
-PART_FILES = sorted(str(p.relative_to(REPO_ROOT)) for p in (REPO_ROOT / "autograder").glob("test_part*.py"))
 VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}
 
 
@@ -32,7 +31,7 @@ def test_solutions_score_full_marks(solutions_run):
 
 def test_every_part_is_graded(solutions_run):
     parts = {t["tags"][0] for t in solutions_run.results["tests"]}
-    expected = {"part " + re.fullmatch(r"autograder/test_part(\d+)_(\w+)\.py", f).expand(r"\1 \2") for f in PART_FILES}
+    expected = {"part " + re.fullmatch(r"autograder/test_part(\d+)_(\w+)\.py", f).expand(r"\1 \2") for f in PART_FILES.values()}
     assert parts == expected
 
 

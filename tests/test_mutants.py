@@ -2,14 +2,8 @@
 
 import pytest
 
-from tests.grader_run import run_autograder
+from tests.grader_run import PART_FILES, run_autograder
 from tests.mutants import MUTANTS, VARIANTS
-
-PART_FILES = {
-    "network": "autograder/test_part1_network.py",
-    "training": "autograder/test_part2_training.py",
-    "augmentation": "autograder/test_part3_augmentation.py",
-}
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
