@@ -36,7 +36,7 @@ output every call. ``train_transform`` adds label-preserving random
 augmentation, and must normalise exactly as ``test_transform`` does, or the
 network is tested on inputs scaled differently from those it learnt on.
 
-The autograder trains its own small network on 1,000 training digits with
+The autograder trains its own small network on 2,000 training digits with
 your ``train_transform`` and tests it on digits that are shifted by up to
 4 pixels (of 28), rotated by up to 20 degrees and dimmed or tinted per
 channel. Without augmentation that network falls below the threshold; with

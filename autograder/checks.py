@@ -1,7 +1,16 @@
 """Checks that stop at the first difference and say what was expected, found, and likely wrong.
 
-Each check fails the test with ``pytest.fail(..., pytrace=False)``, so the
-student reads the message alone, never the grader's traceback.
+Each check fails the test with pytest's own failure (no traceback shown), so
+the student reads the message alone, never the grader's traceback.
+
+Values that student code returns are checked for their *exact* type
+(``type(x) is torch.Tensor``, not ``isinstance``) before anything compares
+them: a tensor subclass whose comparisons always agree, an object whose
+``__eq__`` is always true, or one whose ``__class__`` claims to be something
+else fails here with a message, and earns nothing. The failure exception and
+the comparison functions are taken when this module is imported, before any
+student code runs, so a submission that replaces ``pytest.fail`` or
+``torch.allclose`` changes nothing here.
 """
 
 from __future__ import annotations
@@ -11,44 +20,75 @@ import math
 import pytest
 import torch
 
+from autograder.grading.target import MODULE_PREFIX
+
+# Taken before any student code runs (see the module docstring).
+_FAILED = pytest.fail.Exception
+_isclose = math.isclose
+_isfinite = math.isfinite
+_tensor_isfinite = torch.isfinite
+TENSOR = torch.Tensor
+
 
 def fail(expected: str, found: str, likely: str = "") -> None:
     """Fail the test: ``expected ..., found ...`` and, if given, the likely mistake."""
     message = f"expected {expected}, found {found}."
     if likely:
         message += f"\nLikely mistake: {likely}"
-    pytest.fail(message, pytrace=False)
+    raise _FAILED(message, pytrace=False)
+
+
+def type_name(kind: type) -> str:
+    """``float``, ``torch.Tensor``, ``torch.optim.adamw.AdamW``: a type's name with its module."""
+    if kind.__module__ == "builtins":
+        return kind.__qualname__
+    return f"{kind.__module__.removeprefix(MODULE_PREFIX + '.')}.{kind.__qualname__}"
+
+
+def kind_of(value) -> str:
+    """The name of ``value``'s real type (``type()``, which ``__class__`` cannot fake)."""
+    return type_name(type(value))
+
+
+def check_type(value, expected: type | tuple[type, ...], what: str, likely: str = ""):
+    """``value`` is exactly of type ``expected`` (or one of them): no subclass, no look-alike."""
+    allowed = expected if isinstance(expected, tuple) else (expected,)
+    if type(value) not in allowed:
+        names = " or ".join(type_name(kind) for kind in allowed)
+        found = kind_of(value)
+        if any(isinstance(value, kind) for kind in allowed):
+            found += f", a subclass of {names}: return a plain {names}"
+        fail(f"{what} to be a {names}", found, likely)
+    return value
 
 
 def check_tensor(value, what: str, shape: tuple | None = None, dtype: torch.dtype | None = None, likely: str = "") -> torch.Tensor:
-    """``value`` is a tensor of ``shape`` and ``dtype`` with finite values; checked in that order."""
-    if not isinstance(value, torch.Tensor):
-        fail(f"{what} to be a torch.Tensor", f"{type(value).__name__}", likely)
+    """``value`` is a plain tensor of ``shape`` and ``dtype`` with finite values; checked in that order."""
+    check_type(value, TENSOR, what, likely)
     if shape is not None and tuple(value.shape) != tuple(shape):
         fail(f"{what} of shape {tuple(shape)}", f"shape {tuple(value.shape)}", likely)
     if dtype is not None and value.dtype != dtype:
         fail(f"{what} of dtype {dtype}", f"dtype {value.dtype}", likely)
-    if value.is_floating_point() and not torch.isfinite(value).all():
+    if value.is_floating_point() and not _tensor_isfinite(value).all():
         fail(f"{what} to hold finite numbers", "NaN or infinity", likely)
     return value
 
 
 def check_float(value, what: str, likely: str = "") -> float:
-    """``value`` is a finite Python float (not a tensor, not a NumPy number)."""
-    if isinstance(value, torch.Tensor):
+    """``value`` is a finite Python float (not a tensor, not a NumPy number, not a look-alike)."""
+    if type(value) is TENSOR:
         fail(
             f"{what} to be a Python float",
             f"a torch.Tensor of shape {tuple(value.shape)}",
             likely or "return a number with .item() (a tensor can keep its autograd graph alive)",
         )
-    if not isinstance(value, float):
-        fail(f"{what} to be a Python float", type(value).__name__, likely)
-    if not math.isfinite(value):
+    check_type(value, float, f"{what}", likely)
+    if not _isfinite(value):
         fail(f"{what} to be finite", repr(value), likely)
     return value
 
 
 def check_close(found: float, expected: float, what: str, likely: str = "", rel: float = 1e-4, abs_: float = 1e-6) -> None:
-    """``found`` equals ``expected`` within the given tolerances."""
-    if not math.isclose(found, expected, rel_tol=rel, abs_tol=abs_):
+    """``found`` (a checked float) equals ``expected`` within the given tolerances."""
+    if not _isclose(found, expected, rel_tol=rel, abs_tol=abs_):
         fail(f"{what} = {expected:.6g}", f"{found:.6g}", likely)

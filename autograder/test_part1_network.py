@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from autograder import reference
+from autograder.accuracy import AccuracyTest
 from autograder.checks import check_tensor, fail
 from dlcv.device import pick_device
 
@@ -19,9 +20,23 @@ EXPECTED_CONVOLUTIONS = [
 EXPECTED_LINEARS = [(576, 256), (256, 256), (256, 10)]
 EXPECTED_PARAMETERS = 375_002
 
-# Accuracy after the reference loop: see autograder/calibration/part1_network.md.
-ACCURACY_SEED = 0
-ACCURACY_THRESHOLD = 0.89
+# The student's Network trained by the grader's own loop: see autograder/calibration/part1_network.md.
+TRAINED_NETWORK = AccuracyTest(
+    test="test_trained_network_reaches_accuracy_threshold",
+    module="network",
+    threshold=0.89,
+    seed=0,
+    measure=lambda student, seed, device: reference.network_accuracy(student.Network, seed, device),
+    record="part1_network.md",
+    must_fail=("features detached from the gradient",),
+    context=("softmax in forward", "no relu at all", "dropout on in eval mode", "functional relu and dropout in forward"),
+)
+ACCURACY_TESTS = [TRAINED_NETWORK]
+
+
+def logits(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """``model(images)``, checked to be a plain tensor of ``(N, num_classes)`` logits."""
+    return check_tensor(model(images), f"the output of forward for {len(images)} images", likely="forward must return the classifier's output")
 
 
 def build(submission, seed: int = 0, **kwargs) -> nn.Module:
@@ -147,11 +162,11 @@ def test_dropout_is_active_in_train_mode_and_off_in_eval_mode(submission):
     model = build(submission, dropout=0.5)
     images = torch.randn(4, 3, 64, 64)
     model.train()
-    if torch.equal(model(images), model(images)):
+    if torch.equal(logits(model, images), logits(model, images)):
         fail("two forward passes in train mode to differ (dropout is random)", "identical outputs",
              "dropout is missing from the classifier")
     model.eval()
-    if not torch.equal(model(images), model(images)):
+    if not torch.equal(logits(model, images), logits(model, images)):
         fail(
             "identical outputs for two forward passes in eval mode",
             "different outputs",
@@ -167,7 +182,7 @@ def test_dropout_is_active_in_train_mode_and_off_in_eval_mode(submission):
 def test_dropout_argument_zero_turns_dropout_off(submission):
     model = build(submission, dropout=0.0).train()
     images = torch.randn(4, 3, 64, 64)
-    if not torch.equal(model(images), model(images)):
+    if not torch.equal(logits(model, images), logits(model, images)):
         fail("identical outputs with Network(dropout=0.0)", "different outputs", "a dropout probability is hard-coded")
 
 
@@ -189,7 +204,7 @@ def test_every_parameter_gets_a_finite_nonzero_gradient(submission):
 @pytest.mark.points(2)
 def test_forward_returns_logits_not_probabilities(submission):
     model = build(submission).eval()
-    outputs = model(torch.randn(6, 3, 64, 64))
+    outputs = logits(model, torch.randn(6, 3, 64, 64))
     if (outputs >= 0).all() and torch.allclose(outputs.sum(dim=1), torch.ones(6), atol=1e-4):
         fail(
             "raw scores (logits) from forward",
@@ -201,10 +216,11 @@ def test_forward_returns_logits_not_probabilities(submission):
 
 @pytest.mark.points(4, time_limit=180)
 def test_trained_network_reaches_accuracy_threshold(submission):
-    accuracy = reference.network_accuracy(lambda: build(submission, seed=ACCURACY_SEED), ACCURACY_SEED, pick_device())
-    if accuracy < ACCURACY_THRESHOLD:
+    build(submission)  # a readable failure before training
+    accuracy = TRAINED_NETWORK.measure(submission.module("network"), TRAINED_NETWORK.seed, pick_device())
+    if accuracy < TRAINED_NETWORK.threshold:
         fail(
-            f"test accuracy of at least {ACCURACY_THRESHOLD:.0%} after {reference.NETWORK_EPOCHS} epochs "
+            f"test accuracy of at least {TRAINED_NETWORK.threshold:.0%} after {reference.NETWORK_EPOCHS} epochs "
             "of the grader's own training loop",
             f"{accuracy:.1%}",
             "part of the network is cut off from the gradient (a .detach(), or a layer not used in forward), "

@@ -8,7 +8,8 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from autograder import reference
-from autograder.checks import check_close, check_float, fail
+from autograder.accuracy import AccuracyTest
+from autograder.checks import check_close, check_float, fail, kind_of
 from autograder.training_probes import (
     CountingSGD,
     GradientRecorder,
@@ -21,8 +22,23 @@ from dlcv.device import pick_device
 CPU = torch.device("cpu")
 
 # The student's fit trains the grader's SmallCNN: see autograder/calibration/part2_training.md.
-FIT_SEED = 0
-FIT_ACCURACY_THRESHOLD = 0.88
+FIT = AccuracyTest(
+    test="test_fit_trains_the_grader_model_to_accuracy_threshold",
+    module="training",
+    threshold=0.88,
+    seed=0,
+    measure=lambda student, seed, device: reference.fit_accuracy(
+        student.make_optimizer, student.make_scheduler, student.fit, seed, device
+    ),
+    record="part2_training.md",
+    must_fail=("zero_grad missing", "scheduler stepped every batch", "optimizer step missing"),
+    context=(
+        "zero_grad between backward and step",
+        "scheduler never stepped",
+        "mean over batches, model.zero_grad, inference_mode, dataset length",
+    ),
+)
+ACCURACY_TESTS = [FIT]
 
 
 def tiny_data(examples: int = 32, batch_size: int = 8, seed: int = 0) -> DataLoader:
@@ -60,9 +76,10 @@ def same(a: list[torch.Tensor], b: list[torch.Tensor]) -> bool:
 def test_make_optimizer_is_adamw_with_the_given_lr(submission):
     model = tiny_model()
     optimizer = submission.get("training.make_optimizer")(model, lr=0.0123)
-    decoupled = isinstance(optimizer, torch.optim.Adam) and optimizer.defaults.get("decoupled_weight_decay", False)
-    if not (isinstance(optimizer, torch.optim.AdamW) or decoupled):
-        fail("a torch.optim.AdamW optimizer", type(optimizer).__name__, "Adam adds weight decay to the gradient; AdamW decouples it")
+    # type(), not isinstance: an object cannot claim to be an AdamW by its __class__.
+    decoupled = type(optimizer) is torch.optim.Adam and optimizer.defaults.get("decoupled_weight_decay", False)
+    if not (type(optimizer) is torch.optim.AdamW or decoupled):
+        fail("a torch.optim.AdamW optimizer", kind_of(optimizer), "Adam adds weight decay to the gradient; AdamW decouples it")
     rates = {group["lr"] for group in optimizer.param_groups}
     if rates != {0.0123}:
         fail("learning rate 0.0123 (the lr argument)", f"{sorted(rates)}", "pass lr=lr instead of a fixed number")
@@ -282,16 +299,12 @@ def test_fit_returns_the_history(submission):
 
 @pytest.mark.points(4, time_limit=180)
 def test_fit_trains_the_grader_model_to_accuracy_threshold(submission):
-    accuracy = reference.fit_accuracy(
-        submission.get("training.make_optimizer"),
-        submission.get("training.make_scheduler"),
-        submission.get("training.fit"),
-        FIT_SEED,
-        pick_device(),
-    )
-    if accuracy < FIT_ACCURACY_THRESHOLD:
+    for name in ("make_optimizer", "make_scheduler", "fit"):
+        submission.get(f"training.{name}")  # a readable failure for a missing name before training
+    accuracy = FIT.measure(submission.module("training"), FIT.seed, pick_device())
+    if accuracy < FIT.threshold:
         fail(
-            f"test accuracy of at least {FIT_ACCURACY_THRESHOLD:.0%} for the grader's model trained by your fit",
+            f"test accuracy of at least {FIT.threshold:.0%} for the grader's model trained by your fit",
             f"{accuracy:.1%}",
             "a step of the loop is missing or misplaced (zero_grad, backward, optimizer.step), "
             "or the scheduler lowers the learning rate every batch",

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from autograder import shifted_digits
+from autograder.accuracy import AccuracyTest
 from autograder.checks import check_tensor, fail
 from dlcv.data import MNIST_MEAN, MNIST_STD, mnist_split
 from dlcv.device import pick_device, seed_everything
@@ -29,6 +30,27 @@ SAMPLES = 100  # augmented copies per probe
 CONTRACT_SETTINGS = settings(
     max_examples=25, deadline=None, derandomize=True, database=None, phases=[Phase.explicit, Phase.generate]
 )
+# The grader's SmallCNN trained with the student's train transform: see autograder/calibration/part3_augmentation.md.
+SHIFTED_DIGITS = AccuracyTest(
+    test="test_augmentation_helps_on_shifted_digits",
+    module="augmentation",
+    threshold=0.55,
+    seed=0,
+    measure=lambda student, seed, device: shifted_digits.accuracy_after_training(student.train_transform(64), seed, device),
+    record="part3_augmentation.md",
+    must_fail=("train transform without augmentation", "colour casting only"),
+    context=(
+        "shifts only, by a padded random crop",
+        "rotation and shifts without colour casting",
+        "horizontal flip",
+        "vertical flip",
+        "the lecture's flips and quarter turns",
+        "rotations up to 180 degrees",
+        "colour jitter so strong the digit vanishes",
+    ),
+)
+ACCURACY_TESTS = [SHIFTED_DIGITS]
+
 image_sizes = st.integers(8, 100)  # input height and width
 output_sizes = st.integers(28, 96)  # image_size: from MNIST's own 28 (ElasticTransform needs more than 20)
 modes = st.sampled_from(["L", "RGB"])
@@ -139,7 +161,7 @@ def calls_differ(transform, image: Image.Image, calls: int = 5) -> bool:
     outputs = []
     for seed in range(calls):
         seed_everything(seed)
-        outputs.append(transform(image))
+        outputs.append(check_tensor(transform(image), f"the transform's output for {describe(image)}"))
     return any(not torch.equal(outputs[0], other) for other in outputs[1:])
 
 
@@ -359,11 +381,11 @@ def test_digit_stays_visible(submission):
 def test_augmentation_helps_on_shifted_digits(submission):
     transform = build(submission, "train_transform", 64)
     apply(transform, sample_digits()[0], "train transform", 64)  # a readable failure before training
-    accuracy = shifted_digits.accuracy_after_training(transform, shifted_digits.TRAIN_SEED, pick_device())
-    if accuracy < shifted_digits.THRESHOLD:
+    accuracy = SHIFTED_DIGITS.measure(submission.module("augmentation"), SHIFTED_DIGITS.seed, pick_device())
+    if accuracy < SHIFTED_DIGITS.threshold:
         fail(
             f"the autograder's small network, trained on {shifted_digits.TRAIN_IMAGES} digits with your train "
-            f"transform, to classify at least {shifted_digits.THRESHOLD:.0%} of the shifted digits (test digits "
+            f"transform, to classify at least {SHIFTED_DIGITS.threshold:.0%} of the shifted digits (test digits "
             f"shifted by up to 4 pixels of 28, rotated by up to {shifted_digits.MAX_DEGREES:g} degrees and tinted)",
             f"{accuracy:.1%}",
             "the augmentation does not cover how real digits vary. Include small shifts (RandomAffine translate "

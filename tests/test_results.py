@@ -1,6 +1,6 @@
 """Scores per part and the points table."""
 
-from autograder.results import Outcome, gradescope_results, part_totals, score_table
+from autograder.grading.results import Outcome, gradescope_results, part_totals, score_table
 
 
 def outcome(part: str, points: float, passed: bool) -> Outcome:

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.messages import TimeLimitExceeded, explain
-from autograder.points import MARKER_HELP, grading_of
-from autograder.results import Outcome, gradescope_results, score_table, write_results
-from autograder.target import Submission, resolve_target
+from autograder.grading.messages import TimeLimitExceeded, explain
+from autograder.grading.points import MARKER_HELP, grading_of
+from autograder.grading.results import Outcome, gradescope_results, score_table, write_results
+from autograder.grading.target import Submission, resolve_target
 
 __all__ = [
     "pytest_addoption",
@@ -84,7 +84,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def submission(request: pytest.FixtureRequest) -> Submission:
-    """The student's modules in the graded target; see :mod:`autograder.target`."""
+    """The student's modules in the graded target; see :mod:`autograder.grading.target`."""
     return request.config.stash[STATE].submission
 
 

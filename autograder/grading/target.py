@@ -22,7 +22,7 @@ from types import ModuleType
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 NAMED_TARGETS = {"assignment": REPO_ROOT / "assignment", "solutions": REPO_ROOT / "solutions"}
 TARGET_ENV = "DLCV_TARGET"
 MODULE_PREFIX = "dlcv_submission"

@@ -1,0 +1,92 @@
+"""Part 1 (network.py, the AlexNet-style network): realistic mistakes and correct variants."""
+
+from tests.mutants import Mutant, Variant
+
+RELU = "            nn.ReLU(inplace=True),\n"
+
+MUTANTS = [
+    Mutant(
+        "relu missing after conv 3",
+        "network",
+        (("nn.Conv2d(48, 96, kernel_size=3, padding=1),\n" + RELU, "nn.Conv2d(48, 96, kernel_size=3, padding=1),\n"),),
+        "test_relu_after_every_hidden_layer",
+        "a ReLU is missing after features.6",
+    ),
+    Mutant(
+        "no relu at all",
+        "network",
+        (("nn.ReLU(inplace=True)", "nn.Identity()"),),
+        "test_relu_after_every_hidden_layer",
+        "a ReLU is missing after features.0",
+    ),
+    Mutant(
+        "dropout missing",
+        "network",
+        (("            nn.Dropout(p=dropout),\n", ""),),
+        "test_dropout_is_active_in_train_mode_and_off_in_eval_mode",
+        "dropout is missing",
+    ),
+    Mutant(
+        "dropout on in eval mode",
+        "network",
+        (("x = torch.flatten(x, 1)", "x = nn.functional.dropout(torch.flatten(x, 1), p=0.5, training=True)"),),
+        "test_dropout_is_active_in_train_mode_and_off_in_eval_mode",
+        "dropout stays on in eval mode",
+    ),
+    Mutant(
+        "dropout probability hard-coded",
+        "network",
+        (("nn.Dropout(p=dropout)", "nn.Dropout(p=0.5)"),),
+        "test_dropout_argument_zero_turns_dropout_off",
+        "hard-coded",
+    ),
+    Mutant(
+        "wrong in_features",
+        "network",
+        (("nn.Linear(64 * 3 * 3, 256)", "nn.Linear(64 * 6 * 6, 256)"),),
+        "test_classifier_linear_layers",
+        "in_features",
+    ),
+    Mutant(
+        "num_classes hard-coded",
+        "network",
+        (("nn.Linear(256, num_classes)", "nn.Linear(256, 10)"),),
+        "test_num_classes_sets_the_last_layer",
+        "num_classes",
+    ),
+    Mutant(
+        "features detached from the gradient",
+        "network",
+        (("x = self.avgpool(x)", "x = self.avgpool(x).detach()"),),
+        "test_every_parameter_gets_a_finite_nonzero_gradient",
+        "detached",
+    ),
+    Mutant(
+        "softmax in forward",
+        "network",
+        (("return self.classifier(x)", "return torch.softmax(self.classifier(x), dim=1)"),),
+        "test_forward_returns_logits_not_probabilities",
+        "forward applies softmax",
+    ),
+]
+
+VARIANTS = [
+    Variant(
+        "functional relu and dropout in forward",
+        "network",
+        (
+            ("nn.ReLU(inplace=True)", "nn.Identity()"),
+            ("            nn.Dropout(p=dropout),\n", ""),
+            ("from torch import nn\n", "from torch import nn\nfrom torch.nn import functional as F\n"),
+            ("        self.avgpool = nn.AdaptiveAvgPool2d((3, 3))\n",
+             "        self.avgpool = nn.AdaptiveAvgPool2d((3, 3))\n        self.dropout = dropout\n"),
+            ("        x = self.features(x)\n        x = self.avgpool(x)\n        x = torch.flatten(x, 1)\n        return self.classifier(x)\n",
+             "        for layer in self.features:\n            x = F.relu(layer(x)) if isinstance(layer, nn.Conv2d) else layer(x)\n"
+             "        x = torch.flatten(self.avgpool(x), 1)\n"
+             "        first, _, second, _, last = self.classifier\n"
+             "        x = F.relu(first(F.dropout(x, self.dropout, self.training)))\n"
+             "        x = F.relu(second(F.dropout(x, self.dropout, self.training)))\n"
+             "        return last(x)\n"),
+        ),
+    ),
+]

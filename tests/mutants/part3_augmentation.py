@@ -1,0 +1,140 @@
+"""Part 3 (augmentation.py, data augmentation): realistic mistakes and correct variants."""
+
+from tests.mutants import Mutant, Variant
+
+AFFINE = "            transforms.RandomAffine(degrees=20, translate=(0.15, 0.15), scale=(0.9, 1.1), fill=0),\n"
+COLOUR_JITTER = "            transforms.ColorJitter(brightness=0.3, contrast=0.3),\n"
+TRAIN_TAIL = "            ColourCast(strength=0.3),\n            transforms.Normalize(MNIST_MEAN, MNIST_STD),\n"
+TEST_HEAD = "            transforms.Resize((image_size, image_size)),\n            to_rgb,\n            transforms.ToTensor(),\n"
+TEST_TAIL = "            transforms.ToTensor(),\n            transforms.Normalize(MNIST_MEAN, MNIST_STD),\n"
+
+MUTANTS = [
+    Mutant(
+        "horizontal flip",
+        "augmentation",
+        ((COLOUR_JITTER, COLOUR_JITTER + "            transforms.RandomHorizontalFlip(),\n"),),
+        "test_no_flips_or_large_rotations",
+        "flips images horizontally",
+    ),
+    Mutant(
+        "vertical flip",
+        "augmentation",
+        ((COLOUR_JITTER, COLOUR_JITTER + "            transforms.RandomVerticalFlip(),\n"),),
+        "test_no_flips_or_large_rotations",
+        "flips images vertically",
+    ),
+    Mutant(
+        "the lecture's flips and quarter turns",
+        "augmentation",
+        (
+            (
+                AFFINE,
+                "            transforms.RandomHorizontalFlip(),\n"
+                "            transforms.RandomChoice([transforms.RandomRotation((a, a)) for a in (0, 90, 180, 270)]),\n",
+            ),
+        ),
+        "test_no_flips_or_large_rotations",
+        "rotates images by 90 degrees or more",
+    ),
+    Mutant(
+        "rotations up to 180 degrees",
+        "augmentation",
+        (("degrees=20", "degrees=180"),),
+        "test_no_flips_or_large_rotations",
+        "rotates images by 90 degrees or more",
+    ),
+    Mutant(
+        "augmentation in the test transform",
+        "augmentation",
+        (('every call.\n    """\n    return transforms.Compose(', 'every call.\n    """\n    return train_transform(image_size)\n    return transforms.Compose('),),
+        "test_test_transform_is_deterministic",
+        "augmentation in the test transform",
+    ),
+    Mutant(
+        "test transform not normalised",
+        "augmentation",
+        ((TEST_TAIL, "            transforms.ToTensor(),\n"),),
+        "test_test_transform_output",
+        "not normalised",
+    ),
+    Mutant(
+        "test transform keeps one channel",
+        "augmentation",
+        ((TEST_HEAD, "            transforms.Resize((image_size, image_size)),\n            transforms.ToTensor(),\n"),),
+        "test_test_transform_output",
+        "3 channels",
+    ),
+    Mutant(
+        "train transform not normalised",
+        "augmentation",
+        ((TRAIN_TAIL, "            ColourCast(strength=0.3),\n"),),
+        "test_train_transform_normalises_like_test_transform",
+        "not normalised",
+    ),
+    Mutant(
+        "train transform normalised with ImageNet statistics",
+        "augmentation",
+        (
+            (
+                TRAIN_TAIL,
+                "            ColourCast(strength=0.3),\n"
+                "            transforms.Normalize((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),\n",
+            ),
+        ),
+        "test_train_transform_normalises_like_test_transform",
+        "another mean and std",
+    ),
+    Mutant(
+        "colour jitter so strong the digit vanishes",
+        "augmentation",
+        (("transforms.ColorJitter(brightness=0.3, contrast=0.3)", "transforms.ColorJitter(brightness=1.0, contrast=1.0)"),),
+        "test_digit_stays_visible",
+        "digit may vanish",
+    ),
+    Mutant(
+        "a random crop as large as the image",
+        "augmentation",
+        (
+            (AFFINE, "            transforms.RandomCrop(image_size),\n"),
+            (COLOUR_JITTER, ""),
+            ("            ColourCast(strength=0.3),\n", ""),
+        ),
+        "test_train_transform_is_random",
+        "no augmentation",
+    ),
+    Mutant(
+        "train transform without augmentation",
+        "augmentation",
+        ((AFFINE, ""), (COLOUR_JITTER, ""), ("            ColourCast(strength=0.3),\n", "")),
+        "test_train_transform_is_random",
+        "no augmentation",
+    ),
+    Mutant(
+        "colour casting only",
+        "augmentation",
+        ((AFFINE, ""),),
+        "test_augmentation_helps_on_shifted_digits",
+        "shifted digits",
+    ),
+]
+
+VARIANTS = [
+    Variant(
+        "shifts only, by a padded random crop",
+        "augmentation",
+        (
+            (AFFINE, "            transforms.RandomCrop(image_size, padding=image_size // 8),\n"),
+            (COLOUR_JITTER, ""),
+            ("            ColourCast(strength=0.3),\n", ""),
+        ),
+    ),
+    Variant(
+        "rotation and shifts without colour casting",
+        "augmentation",
+        (
+            (AFFINE, "            transforms.RandomAffine(15, translate=(0.1, 0.1)),\n"),
+            (COLOUR_JITTER, ""),
+            ("            ColourCast(strength=0.3),\n", ""),
+        ),
+    ),
+]
