@@ -25,6 +25,7 @@ from dlcv.device import pick_device, seed_everything
 from dlcv.segmentation import (
     BACKGROUND,
     BASE_CHANNELS,
+    CLASS_NAMES,
     DEPTH,
     EPOCHS,
     NUM_CLASSES,
@@ -35,14 +36,12 @@ from dlcv.segmentation import (
 )
 from dlcv.target import load_module
 
-# One colour per digit 0-9 (matplotlib's "tab10"); the background keeps the canvas's grey.
-PALETTE = torch.tensor(
-    [
-        (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-        (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
-    ],
-    dtype=torch.float32,
-)
+# One colour per digit class (matplotlib's "tab10" colours); the background keeps the canvas's grey.
+TAB10 = [
+    (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
+    (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
+]
+PALETTE = torch.tensor(TAB10[: NUM_CLASSES - 1], dtype=torch.float32)  # row c - 1 is class c's colour
 SCALE = 4  # each canvas pixel becomes SCALE x SCALE screen pixels
 GAP = 4  # pixels between tiles
 LEGEND_HEIGHT = 20
@@ -75,12 +74,12 @@ def overlay_image(images: torch.Tensor, labels: torch.Tensor, predicted: torch.T
             tile = tile.resize((tile_w, tile_h), Image.NEAREST)
             sheet.paste(tile, (GAP + column * (tile_w + GAP), GAP + row * (tile_h + GAP)))
     draw = ImageDraw.Draw(sheet)
-    swatch = (sheet.width - 2 * GAP) // (NUM_CLASSES - 1)
+    swatch = (sheet.width - 2 * GAP) // len(PALETTE)
     top = sheet.height - LEGEND_HEIGHT
-    for digit, colour in enumerate(PALETTE.to(torch.uint8).tolist()):
-        left = GAP + digit * swatch
+    for number, colour in enumerate(PALETTE.to(torch.uint8).tolist()):
+        left = GAP + number * swatch
         draw.rectangle((left, top, left + swatch - 2, sheet.height - GAP), fill=tuple(colour))
-        draw.text((left + 3, top + 2), str(digit), fill="white")
+        draw.text((left + 3, top + 2), CLASS_NAMES[number + 1], fill="white")
     return sheet
 
 

@@ -102,7 +102,7 @@ MUTANTS = [
         "num_classes is ignored",
     ),
     Mutant(
-        # Always one level, whatever depth says: also the calibration's "little context" baseline.
+        # Always one level, whatever depth says: also the calibration's "less context" baseline.
         "depth ignored",
         "unet",
         ((DOWNS, DOWNS.replace("range(1, depth + 1)", "range(1, 2)")), (UPS, UPS.replace("range(depth)", "range(1)"))),
@@ -117,9 +117,11 @@ MUTANTS = [
         "base_channels * 2**l channels",
     ),
     Mutant(
-        "bottleneck bypassed",
+        # Every Up drops what comes from below: the output sees the input block's features alone, so it is
+        # also the calibration's "no context" baseline (the mirror image of "skips cut").
+        "bottleneck bypassed entirely",
         "unet",
-        ((DECODER, "        x = torch.zeros_like(x)\n" + DECODER),),
+        ((CONCATENATE, "return self.conv(torch.cat([skip, torch.zeros_like(x)], dim=1))"),),
         "test_output_depends_on_the_bottleneck",
         "the bottleneck is bypassed",
     ),
