@@ -31,7 +31,6 @@ CONTRACT_SETTINGS = settings(
 )
 
 
-
 def trained_mean_iou(student, seed: int, device: torch.device) -> float:
     """The held-out mean IoU of the student's UNet after dlcv.segmentation's standard training run."""
     seed_everything(seed)
@@ -345,41 +344,53 @@ def rounded_size(size: int, depth: int) -> int:
     return -(-size // step) * step
 
 
+def check_output_shape(submission, depth, height, width, batch=1, in_channels=1, num_classes=3, base=2) -> None:
+    """Fail unless UNet(in_channels, num_classes, base, depth) maps a random input to ``(batch, num_classes, height, width)``."""
+    model = build(submission, in_channels, num_classes, base, depth)
+    shape = (batch, in_channels, height, width)
+    described = f"UNet({in_channels}, {num_classes}, base_channels={base}, depth={depth}) of a {shape} input"
+    expected = (batch, num_classes, height, width)
+    output, error = forward_or_error(model, torch.randn(shape))
+    if error is not None:  # often a size mismatch in torch.cat
+        even = (batch, in_channels, rounded_size(height, depth), rounded_size(width, depth))
+        if forward_or_error(model, torch.randn(even))[1] is not None:
+            raise error  # it fails whatever the size: the plugin shows the student's lines
+        fail(
+            f"{described} to give an output of shape {expected}",
+            f"{type(error).__name__}: {error} (the same network works on a {even} input, where every level's "
+            "size is even)",
+            "an odd size at some level: max pooling rounds it down, so the upsampled map is one pixel smaller "
+            "than the skip and torch.cat fails. Pad the upsampled map to the skip's size (F.pad) or crop, in Up",
+        )
+    if not isinstance(output, torch.Tensor) or tuple(output.shape) != expected:
+        likely = size_diagnosis(tuple(getattr(output, "shape", ())), expected, num_classes)
+        check_tensor(output, f"the output of {described}", shape=expected, likely=likely)
+    check_tensor(output, f"the output of {described}", dtype=torch.float32)
+
+
 @pytest.mark.points(3)
 def test_output_shape_for_any_input_size(submission):
-    build(submission)  # a TODO fails here, before hypothesis runs
+    # First the edge cases for each depth: the smallest input (one pixel at the bottleneck), then odd sizes.
+    for depth in range(1, 5):
+        smallest = 2**depth
+        check_output_shape(submission, depth, smallest, smallest)
+        check_output_shape(submission, depth, smallest + 1, 3 * smallest - 1, batch=2)
 
     @CONTRACT_SETTINGS
     @given(data=st.data())
     def check(data):
         depth = data.draw(st.integers(1, 4), label="depth")
-        smallest = 2**depth  # one pixel at the bottleneck
-        height = data.draw(st.integers(smallest, smallest + 40), label="height")
-        width = data.draw(st.integers(smallest, smallest + 40), label="width")
-        batch = data.draw(st.integers(1, 3), label="batch")
-        in_channels = data.draw(st.integers(1, 4), label="in_channels")
-        num_classes = data.draw(st.integers(1, 6), label="num_classes")
-        base = data.draw(st.integers(2, 6), label="base_channels")
-        model = build(submission, in_channels, num_classes, base, depth)
-        shape = (batch, in_channels, height, width)
-        described = f"UNet({in_channels}, {num_classes}, base_channels={base}, depth={depth}) of a {shape} input"
-        output, error = forward_or_error(model, torch.randn(shape))
-        if error is not None:  # often a size mismatch in torch.cat
-            even = (batch, in_channels, rounded_size(height, depth), rounded_size(width, depth))
-            if forward_or_error(model, torch.randn(even))[1] is not None:
-                raise error  # it fails whatever the size: the plugin shows the student's lines
-            fail(
-                f"{described} to give an output of shape {(batch, num_classes, height, width)}",
-                f"{type(error).__name__}: {error} (the same network works on a {even} input, where every level's "
-                "size is even)",
-                "an odd size at some level: max pooling rounds it down, so the upsampled map is one pixel smaller "
-                "than the skip and torch.cat fails. Pad the upsampled map to the skip's size (F.pad) or crop, in Up",
-            )
-        expected = (batch, num_classes, height, width)
-        if not isinstance(output, torch.Tensor) or tuple(output.shape) != expected:
-            check_tensor(output, f"the output of {described}", shape=expected,
-                         likely=size_diagnosis(tuple(getattr(output, "shape", ())), expected, num_classes))
-        check_tensor(output, f"the output of {described}", dtype=torch.float32)
+        smallest = 2**depth
+        check_output_shape(
+            submission,
+            depth,
+            height=data.draw(st.integers(smallest, smallest + 40), label="height"),
+            width=data.draw(st.integers(smallest, smallest + 40), label="width"),
+            batch=data.draw(st.integers(1, 3), label="batch"),
+            in_channels=data.draw(st.integers(1, 4), label="in_channels"),
+            num_classes=data.draw(st.integers(1, 6), label="num_classes"),
+            base=data.draw(st.integers(2, 6), label="base_channels"),
+        )
 
     check()
 
