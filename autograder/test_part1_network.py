@@ -218,11 +218,10 @@ def test_forward_returns_logits_not_probabilities(submission):
 def test_trained_network_reaches_accuracy_threshold(submission):
     build(submission)  # a readable failure before training
     accuracy = TRAINED_NETWORK.measure(submission.module("network"), TRAINED_NETWORK.seed, pick_device())
-    if accuracy < TRAINED_NETWORK.threshold:
-        fail(
-            f"test accuracy of at least {TRAINED_NETWORK.threshold:.0%} after {reference.NETWORK_EPOCHS} epochs "
-            "of the grader's own training loop",
-            f"{accuracy:.1%}",
-            "part of the network is cut off from the gradient (a .detach(), or a layer not used in forward), "
-            "or forward returns probabilities instead of logits",
-        )
+    TRAINED_NETWORK.judge(
+        accuracy,
+        f"test accuracy of at least {TRAINED_NETWORK.threshold:.0%} after {reference.NETWORK_EPOCHS} epochs "
+        "of the grader's own training loop",
+        "part of the network is cut off from the gradient (a .detach(), or a layer not used in forward), "
+        "or forward returns probabilities instead of logits",
+    )

@@ -302,10 +302,9 @@ def test_fit_trains_the_grader_model_to_accuracy_threshold(submission):
     for name in ("make_optimizer", "make_scheduler", "fit"):
         submission.get(f"training.{name}")  # a readable failure for a missing name before training
     accuracy = FIT.measure(submission.module("training"), FIT.seed, pick_device())
-    if accuracy < FIT.threshold:
-        fail(
-            f"test accuracy of at least {FIT.threshold:.0%} for the grader's model trained by your fit",
-            f"{accuracy:.1%}",
-            "a step of the loop is missing or misplaced (zero_grad, backward, optimizer.step), "
-            "or the scheduler lowers the learning rate every batch",
-        )
+    FIT.judge(
+        accuracy,
+        f"test accuracy of at least {FIT.threshold:.0%} for the grader's model trained by your fit",
+        "a step of the loop is missing or misplaced (zero_grad, backward, optimizer.step), "
+        "or the scheduler lowers the learning rate every batch",
+    )

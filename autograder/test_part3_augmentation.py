@@ -382,13 +382,12 @@ def test_augmentation_helps_on_shifted_digits(submission):
     transform = build(submission, "train_transform", 64)
     apply(transform, sample_digits()[0], "train transform", 64)  # a readable failure before training
     accuracy = SHIFTED_DIGITS.measure(submission.module("augmentation"), SHIFTED_DIGITS.seed, pick_device())
-    if accuracy < SHIFTED_DIGITS.threshold:
-        fail(
-            f"the autograder's small network, trained on {shifted_digits.TRAIN_IMAGES} digits with your train "
-            f"transform, to classify at least {SHIFTED_DIGITS.threshold:.0%} of the shifted digits (test digits "
-            f"shifted by up to 4 pixels of 28, rotated by up to {shifted_digits.MAX_DEGREES:g} degrees and tinted)",
-            f"{accuracy:.1%}",
-            "the augmentation does not cover how real digits vary. Include small shifts (RandomAffine translate "
-            "or RandomCrop with padding), small rotations (up to about 20 degrees) and colour casting; without "
-            "augmentation this network reaches about 45% on these digits",
-        )
+    SHIFTED_DIGITS.judge(
+        accuracy,
+        f"the autograder's small network, trained on {shifted_digits.TRAIN_IMAGES} digits with your train "
+        f"transform, to classify at least {SHIFTED_DIGITS.threshold:.0%} of the shifted digits (test digits "
+        f"shifted by up to 4 pixels of 28, rotated by up to {shifted_digits.MAX_DEGREES:g} degrees and tinted)",
+        "the augmentation does not cover how real digits vary. Include small shifts (RandomAffine translate "
+        "or RandomCrop with padding), small rotations (up to about 20 degrees) and colour casting; without "
+        "augmentation this network reaches about 45% on these digits",
+    )

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.grader_run import PART_FILES, REPO_ROOT, run_autograder
+from tests.grader_run import PART_FILES, REPO_ROOT, committed_stubs, run_autograder
 
 VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}
 
@@ -18,7 +18,8 @@ def solutions_run(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def stubs_run(tmp_path_factory):
-    return run_autograder(tmp_path_factory.mktemp("stubs") / "results.json", "autograder/")
+    folder = tmp_path_factory.mktemp("stubs")
+    return run_autograder(folder / "results.json", "autograder/", target=committed_stubs(folder / "assignment"))
 
 
 def test_solutions_score_full_marks(solutions_run):
