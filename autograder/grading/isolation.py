@@ -67,7 +67,8 @@ from autograder.grading.integrity import Snapshot
 from autograder.grading.messages import explain, safe_str, shorten
 
 STUDENT_ACCOUNTS = ("dlcv-student", "nobody")  # the first that exists runs student code when the harness is root
-IDLE_SECONDS = 20.0  # a child that has not computed for this long is waiting forever (sleep, input, a lock)
+IDLE_SECONDS = 20.0  # a child that has not computed for this long is waiting forever (sleep, input, a lock) ...
+IDLE_SHARE = 1 / 3  # ... or for this share of its CPU-time limit, if that is shorter (at least 2 s)
 IDLE_CPU_SECONDS = 0.2  # ... where "computed" means at least this much CPU time since the last check
 STACK_WAIT_SECONDS = 1.0  # how long the harness waits for the stack it asked for before killing
 POLL_SECONDS = 0.05
@@ -406,7 +407,7 @@ def supervise(pid: int, channels: dict[str, int], limits: Limits, owns) -> Child
                     stop = ("cpu", cpu)
                 elif now - started > limits.wall_seconds:
                     stop = ("wall", now - started)
-                elif cpu is not None and now - active_at > IDLE_SECONDS:
+                elif cpu is not None and now - active_at > max(2.0, min(IDLE_SECONDS, IDLE_SHARE * limits.cpu_seconds)):
                     stop = ("idle", now - active_at)
                 if stop is not None:
                     stop_asked_at = stack_grew_at = now

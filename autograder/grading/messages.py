@@ -23,6 +23,7 @@ raises, or whose message is megabytes long, still gives a short message
 from __future__ import annotations
 
 import linecache
+import re
 import traceback
 from pathlib import Path
 from types import TracebackType
@@ -62,6 +63,10 @@ def safe_str(error: BaseException) -> str:
     return shorten(text, MESSAGE_CHARACTERS // 2)
 
 
+# "train_one_epoch() takes 4 positional arguments but 5 were given", "...() got an unexpected keyword argument"
+SIGNATURE = re.compile(r"([\w.]+)\(\) (?:takes|missing|got an unexpected|got multiple)")
+
+
 def _qualname(frame) -> str:
     code = frame.f_code
     return getattr(code, "co_qualname", code.co_name)
@@ -86,7 +91,11 @@ def student_lines(frames) -> list[str]:
 
 
 def student_error_message(error: BaseException, frames) -> str:
-    return "\n".join([f"your code raised {type(error).__name__}: {safe_str(error)}", *student_lines(frames)])
+    text = safe_str(error)
+    lines = [f"your code raised {type(error).__name__}: {text}"]
+    if isinstance(error, MemoryError) or "can't allocate memory" in text:
+        lines.insert(0, "your code asked for more memory than the grader allows a test (see --memory-limit):")
+    return "\n".join([*lines, *student_lines(frames)])
 
 
 def grader_side_message(error: BaseException, tb: TracebackType | None) -> str:
@@ -124,6 +133,12 @@ def explain(error: BaseException, tb: TracebackType | None, owns: Callable[[str]
     if not frames:
         if not isinstance(error, Exception) or isinstance(error, AssertionError):
             return None  # the grader's own verdicts (pytest.fail, assert) carry their own messages
+        signature = SIGNATURE.search(safe_str(error)) if isinstance(error, TypeError) else None
+        if signature is not None:
+            return (
+                f"the grader could not call your {signature.group(1)}: {safe_str(error)}.\n"
+                "Keep the parameters (names, order and defaults) that the docstring gives."
+            )
         return grader_side_message(error, tb)
     if isinstance(error, NotImplementedError):
         return f"not implemented yet: {where(frames[-1][0])}"
