@@ -80,6 +80,8 @@ _libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") el
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 CLONE_NEWNET = 0x40000000
+CLONE_NEWNS = 0x00020000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 4096, 16384, 1 << 18
 
 
 def available() -> bool:
@@ -102,6 +104,14 @@ class Limits:
     threads: int
 
 
+@dataclass(frozen=True)
+class Confinement:
+    """Whom student code runs as (root only: an unprivileged account, or None) and what it must not see."""
+
+    account: pwd.struct_passwd | None
+    hidden: tuple[Path, ...]  # the grader's sources, the solutions, the meta-tests, the results file
+
+
 @dataclass
 class ChildOutcome:
     """What the harness learnt from one test's child."""
@@ -117,6 +127,7 @@ class ChildOutcome:
     identities: list | None = None
     measured: dict = field(default_factory=dict)
     replaced_at_import: list = field(default_factory=list)
+    confinement: list = field(default_factory=list)  # what was done to the child, for the instructor
 
 
 # ------------------------------------------------------------------------------------------- the child
@@ -186,8 +197,33 @@ def _limit(which: int, value: int) -> None:
     resource.setrlimit(which, (value, value))
 
 
-def _confine(limits: Limits, account: pwd.struct_passwd | None) -> Path:
-    """Set the child's limits, drop privileges if root; return its working folder."""
+def _mount(source: bytes | None, target: Path, fstype: bytes | None, flags: int, data: bytes | None) -> bool:
+    return _libc.mount(source, str(target).encode(), fstype, flags, data) == 0
+
+
+def _hide(paths: tuple[Path, ...]) -> list[str]:
+    """In a mount namespace of the child's own, cover each path: folders by an empty tmpfs, files by /dev/null."""
+    if _libc.unshare(CLONE_NEWNS) != 0 or not _mount(None, Path("/"), None, MS_REC | MS_PRIVATE, None):
+        return []
+    hidden = []
+    for path in paths:
+        if path.is_dir():
+            covered = _mount(b"tmpfs", path, b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, b"size=4k,mode=0")
+        elif path.is_file():
+            covered = _mount(b"/dev/null", path, None, MS_BIND, None)
+        else:
+            continue
+        if covered:
+            hidden.append(str(path))
+    return hidden
+
+
+def _confine(limits: Limits, confinement: Confinement) -> list[str]:
+    """Set the child's limits; as root, hide the instructor's files, cut the network, drop privileges.
+
+    Returns what was done, for the instructor.
+    """
+    done = []
     os.setsid()
     if _libc is not None:
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -200,20 +236,26 @@ def _confine(limits: Limits, account: pwd.struct_passwd | None) -> Path:
     _limit(resource.RLIMIT_FSIZE, FILE_BYTES)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write fails with an error instead
     workdir = Path(tempfile.mkdtemp(prefix="dlcv-student-"))
+    account = confinement.account
+    if os.geteuid() == 0 and _libc is not None:
+        hidden = _hide(confinement.hidden)
+        if hidden:
+            done.append("hidden from it: " + ", ".join(hidden))
+        if _libc.unshare(CLONE_NEWNET) == 0:  # a network of its own, with no interface up: no network
+            done.append("no network")
     if account is not None:
-        if _libc is not None and _libc.unshare(CLONE_NEWNET) != 0:
-            pass  # no network namespace here (a container without CAP_SYS_ADMIN): the account still applies
         os.chown(workdir, account.pw_uid, account.pw_gid)
         os.setgroups([])
         os.setgid(account.pw_gid)
         _limit(resource.RLIMIT_NPROC, PROCESSES_ALLOWED)
         os.setuid(account.pw_uid)
+        done.append(f"ran as {account.pw_name}")
     elif _libc is not None:
         _limit(resource.RLIMIT_NPROC, _own_tasks(os.getuid()) + PROCESSES_ALLOWED)
     os.chdir(workdir)
     os.environ.update(HOME=str(workdir), TMPDIR=str(workdir))
     tempfile.tempdir = str(workdir)
-    return workdir
+    return done
 
 
 def _redirect_output(output_fd: int) -> None:
@@ -245,7 +287,9 @@ def _write_all(fd: int, data: bytes) -> None:
         data = data[os.write(fd, data) :]
 
 
-def run_child(item: pytest.Item, runtest, submission, snapshot: Snapshot, limits: Limits, account, channels: dict[str, int]) -> None:
+def run_child(
+    item: pytest.Item, runtest, submission, snapshot: Snapshot, limits: Limits, confinement: Confinement, channels: dict[str, int]
+) -> None:
     """The child's whole life: confine, run the test, report plain data, exit. Never returns."""
     try:
         _redirect_output(channels["output"])
@@ -253,7 +297,8 @@ def run_child(item: pytest.Item, runtest, submission, snapshot: Snapshot, limits
         faulthandler.enable(file=stack_file, all_threads=True)
         faulthandler.register(signal.SIGUSR1, file=stack_file, all_threads=True)
         _write_all(channels["result"], json.dumps({"main_thread": _thread_id()}).encode() + b"\n")
-        _confine(limits, account)
+        done = _confine(limits, confinement)
+        _write_all(channels["result"], json.dumps({"confinement": done}).encode() + b"\n")
         import torch  # noqa: PLC0415  (already imported by the harness: this only names it)
 
         torch.set_num_threads(limits.threads)
@@ -458,11 +503,13 @@ def _outcome(status: int, stop, buffers, output: _Capped, owns) -> ChildOutcome:
         if type(document) is dict:
             documents.append(document)
     main_thread = next((d.get("main_thread") for d in documents if "main_thread" in d), None)
+    confinement = next((d.get("confinement") for d in documents if "confinement" in d), None)
+    confinement = [str(x) for x in confinement] if type(confinement) is list else []
     report = next((d for d in documents if "verdict" in d), None)
     running = where_it_was(bytes(buffers["stack"]).decode(errors="replace"), main_thread, owns)
     printed = student_output(output)
     if stop is not None:
-        return ChildOutcome("stopped", output=printed, reason=stop[0], seconds=stop[1], running=running)
+        return ChildOutcome("stopped", output=printed, reason=stop[0], seconds=stop[1], running=running, confinement=confinement)
     if report is None or not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
         return ChildOutcome(
             "ended",
@@ -470,6 +517,7 @@ def _outcome(status: int, stop, buffers, output: _Capped, owns) -> ChildOutcome:
             exit_code=os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
             signal_number=os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
             running=running,
+            confinement=confinement,
         )
     verdict = report.get("verdict")
     message = report.get("message")
@@ -482,6 +530,7 @@ def _outcome(status: int, stop, buffers, output: _Capped, owns) -> ChildOutcome:
         replaced_at_import=[str(x) for x in report.get("replaced_at_import", [])][:50]
         if type(report.get("replaced_at_import")) is list
         else [],
+        confinement=confinement,
     )
 
 
@@ -546,12 +595,11 @@ def pipes() -> tuple[dict[str, int], dict[str, int]]:
     return reads, writes
 
 
-def fork_test(item: pytest.Item, runtest, submission, snapshot: Snapshot, limits: Limits, account) -> ChildOutcome:
+def fork_test(item: pytest.Item, runtest, submission, snapshot: Snapshot, limits: Limits, confinement: Confinement) -> ChildOutcome:
     """Run ``runtest`` (the test's body) in a confined child; return what it reported.
 
     ``snapshot`` is taken by the harness just before: the child restores from it
-    and reports against it, so both sides compare the same objects. ``account``
-    (see :func:`student_account`) is whom the child runs as when the harness is root.
+    and reports against it, so both sides compare the same objects.
     """
     reads, writes = pipes()
     sys.stdout.flush()
@@ -560,7 +608,7 @@ def fork_test(item: pytest.Item, runtest, submission, snapshot: Snapshot, limits
     if pid == 0:
         for fd in reads.values():
             os.close(fd)
-        run_child(item, runtest, submission, snapshot, limits, account, writes)
+        run_child(item, runtest, submission, snapshot, limits, confinement, writes)
     for fd in writes.values():
         os.close(fd)
     return supervise(pid, reads, limits, submission.owns)

@@ -154,16 +154,14 @@ def time_limit_message(reason: str, seconds: float, running: str | None, scale_o
         )
     else:
         spent = "of computing (CPU time)" if reason == "cpu" else "of wall-clock time"
+        machine = (
+            "a much slower computer than Gradescope's" if reason == "cpu" else "a computer busy with other work"
+        )
         message = (
             f"time limit exceeded: this test was stopped after {seconds:.0f} s {spent}. Likely causes: a loop "
             "that never ends, training for more epochs or on more data than asked, or a network far larger "
-            "than the handout's."
+            f"than the handout's. On {machine}, give every test more time with {scale_option} 2."
         )
-        if reason == "wall":
-            message += (
-                f" If the machine was busy with other work, run again, or give every test more time with "
-                f"{scale_option} 2."
-            )
     if running:
         message += f"\nIt was running {running} when it was stopped."
     return message

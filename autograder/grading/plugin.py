@@ -67,7 +67,9 @@ class GradingState:
         budget = config.getoption("--run-time-limit") or os.environ.get(RUN_TIME_ENV)
         self.run_time_limit = float(budget) if budget else None
         self.isolated = not config.getoption("--no-isolation") and isolation.available()
-        self.account, self.account_note = isolation.student_account(_needed_paths(self.submission.folder))
+        account, self.account_note = isolation.student_account(_needed_paths(self.submission.folder))
+        self.confinement = isolation.Confinement(account, _instructor_paths(self.submission.folder, self.results_path))
+        self.confined: list[str] = []  # what the first test's process reported of its confinement
         self.outcomes: list[Outcome] = []
         self.flags: list[str] = []  # for the instructor: tampering seen while grading
         self.audit = audit_folder(self.submission.folder)
@@ -87,7 +89,7 @@ class GradingState:
         if self.results_path is not None:
             elapsed = time.monotonic() - self.started
             output = "\n".join(score_table(self.outcomes, self.left_out(), self.parts))
-            extra = {"audit": self.audit, "flags": self.flags}
+            extra = {"audit": self.audit, "flags": self.flags, "confinement": [self.account_note, *self.confined]}
             write_results(self.results_path, gradescope_results(self.outcomes, elapsed, output, extra))
 
     def left_out(self) -> dict[str, int]:
@@ -151,6 +153,7 @@ def pytest_configure(config: pytest.Config) -> None:
     torch.set_num_threads(state.threads)
     if state.isolated:
         isolation.become_subreaper()
+    state.write_results()  # the file exists from the start (and can be hidden from student code)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -184,6 +187,19 @@ def _needed_paths(folder: Path) -> list[Path]:
     return [Path(os.__file__).parent, *(Path(entry) for entry in sys.path if entry), dlcv.data.DATA_DIR, folder, *folder.glob("*.py")]
 
 
+def _instructor_paths(folder: Path, results: Path | None) -> tuple[Path, ...]:
+    """What student code must not see: the grader's sources, the meta-tests, the solutions, the results file.
+
+    A folder that holds what the tests need (the submission, the data, the course library) is never hidden.
+    """
+    import dlcv  # noqa: PLC0415
+
+    needed = [folder, Path(dlcv.__file__).parent, AUTOGRADER.parent / "data"]
+    candidates = [AUTOGRADER, AUTOGRADER.parent / "tests", AUTOGRADER.parent / "solutions"]
+    hidden = [path for path in candidates if not any(path == n or path in n.parents for n in needed)]
+    return tuple(hidden + ([results] if results is not None else []))
+
+
 @pytest.fixture(scope="session")
 def submission(request: pytest.FixtureRequest) -> Submission:
     """The student's modules in the graded target; see :mod:`autograder.grading.target`."""
@@ -201,7 +217,8 @@ def _isolated(item: pytest.Item, runtest):
                 pytrace=False,
             )
         snapshot = Snapshot()  # the protected objects as the harness has them, before the child exists
-        outcome = isolation.fork_test(item, runtest, state.submission, snapshot, limits, state.account)
+        outcome = isolation.fork_test(item, runtest, state.submission, snapshot, limits, state.confinement)
+        state.confined = state.confined or outcome.confinement
         judge(item, state, snapshot, limits, outcome)
 
     return run_in_child
@@ -309,10 +326,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     state: GradingState = config.stash[STATE]
-    if state.audit or state.flags:
-        terminalreporter.section("for the instructor: audit of the submission")
-        for line in state.audit + state.flags:
-            terminalreporter.write_line(line)
+    terminalreporter.section("for the instructor", sep="-")
+    if state.isolated:
+        terminalreporter.write_line(
+            "student code: a process per test; " + "; ".join([state.account_note or "ran as the grader's user", *state.confined])
+        )
+    for line in state.audit + state.flags or ["audit: nothing to report"]:
+        terminalreporter.write_line(line)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
