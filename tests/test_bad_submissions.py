@@ -223,7 +223,9 @@ CASES = [
                 f"_spec = importlib.util.spec_from_file_location('n', {str(REPO_ROOT / 'solutions' / 'network.py')!r})\n"
                 "_module = importlib.util.module_from_spec(_spec)\n_spec.loader.exec_module(_module)\n"
                 "Network = _module.Network\n",
-         flags=r"network\.py, line \d+: refers to 'solutions'"),
+         # As root the solutions are hidden from student code (the import fails); elsewhere it earns the points.
+         # Either way the instructor is told.
+         unchecked_module=True, flags=r"network\.py, line \d+: refers to 'solutions'"),
 ]
 
 
