@@ -66,6 +66,10 @@ from autograder import accuracy
 from autograder.grading.integrity import Snapshot
 from autograder.grading.messages import explain, safe_str, shorten
 
+# On a machine with an NVIDIA GPU, a limit on address space would stop CUDA from starting; the harness then
+# watches the child's resident memory instead, allowing CUDA's own host memory on top of the limit.
+GPU_POSSIBLE = os.path.exists("/dev/nvidiactl")
+CUDA_HOST_MB = 2048
 STUDENT_ACCOUNTS = ("dlcv-student", "nobody")  # the first that exists runs student code when the harness is root
 IDLE_SECONDS = 20.0  # a child that has not computed for this long is waiting forever (sleep, input, a lock) ...
 IDLE_SHARE = 1 / 3  # ... or for this share of its CPU-time limit, if that is shorter (at least 2 s)
@@ -120,7 +124,7 @@ class ChildOutcome:
     message: str = ""
     output: str = ""
     reason: str = ""  # for "stopped": "cpu", "wall" or "idle"
-    seconds: float = 0.0  # the CPU (or wall) seconds at which it was stopped
+    reached: float = 0.0  # where the limit was reached: seconds (CPU, wall or idle), or MB of memory
     exit_code: int | None = None
     signal_number: int | None = None
     running: tuple[str, int, str] | None = None  # (student file, line, function) at the stop or crash
@@ -231,7 +235,8 @@ def _confine(limits: Limits, confinement: Confinement) -> list[str]:
             os._exit(1)  # the harness died before the death signal was set
         with open("/proc/self/oom_score_adj", "w") as adjust:
             adjust.write("1000")  # kill this child, never the harness, when memory runs out
-        _limit(resource.RLIMIT_DATA, _vm_data_bytes() + limits.memory_mb * 2**20)
+        if not GPU_POSSIBLE:  # CUDA reserves address space of its own at start: there the harness watches memory
+            _limit(resource.RLIMIT_DATA, _vm_data_bytes() + limits.memory_mb * 2**20)
     _limit(resource.RLIMIT_CORE, 0)
     _limit(resource.RLIMIT_FSIZE, FILE_BYTES)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write fails with an error instead
@@ -348,6 +353,15 @@ def _cpu_seconds(pid: int) -> float | None:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def _resident_mb(pid: int) -> float:
+    """Resident memory of ``pid`` in MB (0 where /proc is missing)."""
+    try:
+        with open(f"/proc/{pid}/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        return 0.0
+
+
 def descendants(root: int) -> list[int]:
     """Every process below ``root`` (Linux); orphans come back to ``root`` as it is a subreaper."""
     children: dict[int, list[int]] = {}
@@ -433,6 +447,7 @@ def supervise(pid: int, channels: dict[str, int], limits: Limits, owns) -> Child
 
     started = time.monotonic()
     active_at, active_cpu = started, 0.0
+    resident_at_start = _resident_mb(pid)
     stop: tuple[str, float] | None = None
     stop_asked_at = stack_grew_at = 0.0
     status = None
@@ -454,6 +469,8 @@ def supervise(pid: int, channels: dict[str, int], limits: Limits, owns) -> Child
                     stop = ("wall", now - started)
                 elif cpu is not None and now - active_at > max(2.0, min(IDLE_SECONDS, IDLE_SHARE * limits.cpu_seconds)):
                     stop = ("idle", now - active_at)
+                elif GPU_POSSIBLE and _resident_mb(pid) - resident_at_start > limits.memory_mb + CUDA_HOST_MB:
+                    stop = ("memory", _resident_mb(pid) - resident_at_start)
                 if stop is not None:
                     stop_asked_at = stack_grew_at = now
                     stack_size = 0
@@ -509,7 +526,7 @@ def _outcome(status: int, stop, buffers, output: _Capped, owns) -> ChildOutcome:
     running = where_it_was(bytes(buffers["stack"]).decode(errors="replace"), main_thread, owns)
     printed = student_output(output)
     if stop is not None:
-        return ChildOutcome("stopped", output=printed, reason=stop[0], seconds=stop[1], running=running, confinement=confinement)
+        return ChildOutcome("stopped", output=printed, reason=stop[0], reached=stop[1], running=running, confinement=confinement)
     if report is None or not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
         return ChildOutcome(
             "ended",

@@ -90,11 +90,17 @@ def student_lines(frames) -> list[str]:
     return lines
 
 
+MEMORY_NOTE = "the test's process asked for more memory than the grader allows a test (see --memory-limit):"
+
+
+def out_of_memory(error: BaseException) -> bool:
+    return isinstance(error, MemoryError) or "can't allocate memory" in safe_str(error)
+
+
 def student_error_message(error: BaseException, frames) -> str:
-    text = safe_str(error)
-    lines = [f"your code raised {type(error).__name__}: {text}"]
-    if isinstance(error, MemoryError) or "can't allocate memory" in text:
-        lines.insert(0, "your code asked for more memory than the grader allows a test (see --memory-limit):")
+    lines = [f"your code raised {type(error).__name__}: {safe_str(error)}"]
+    if out_of_memory(error):
+        lines.insert(0, MEMORY_NOTE)
     return "\n".join([*lines, *student_lines(frames)])
 
 
@@ -139,17 +145,21 @@ def explain(error: BaseException, tb: TracebackType | None, owns: Callable[[str]
                 f"the grader could not call your {signature.group(1)}: {safe_str(error)}.\n"
                 "Keep the parameters (names, order and defaults) that the docstring gives."
             )
+        if out_of_memory(error):
+            return f"{MEMORY_NOTE}\n{type(error).__name__}: {safe_str(error)}"
         return grader_side_message(error, tb)
     if isinstance(error, NotImplementedError):
         return f"not implemented yet: {where(frames[-1][0])}"
     return student_error_message(error, frames)
 
 
-def time_limit_message(reason: str, seconds: float, running: str | None, scale_option: str) -> str:
-    """A test stopped by its limit: ``reason`` is ``"cpu"``, ``"wall"`` or ``"idle"``."""
-    if reason == "idle":
+def time_limit_message(reason: str, reached: float, running: str | None, scale_option: str) -> str:
+    """A test stopped by its limit: ``reason`` is ``"cpu"``, ``"wall"``, ``"idle"`` or ``"memory"``."""
+    if reason == "memory":
+        message = f"{MEMORY_NOTE} this test was stopped at {reached:.0f} MB of new memory."
+    elif reason == "idle":
         message = (
-            f"time limit exceeded: this test was stopped after {seconds:.0f} s in which your code waited "
+            f"time limit exceeded: this test was stopped after {reached:.0f} s in which your code waited "
             "without computing (time.sleep, input(), or waiting for a lock, a thread or a process)."
         )
     else:
@@ -158,7 +168,7 @@ def time_limit_message(reason: str, seconds: float, running: str | None, scale_o
             "a much slower computer than Gradescope's" if reason == "cpu" else "a computer busy with other work"
         )
         message = (
-            f"time limit exceeded: this test was stopped after {seconds:.0f} s {spent}. Likely causes: a loop "
+            f"time limit exceeded: this test was stopped after {reached:.0f} s {spent}. Likely causes: a loop "
             "that never ends, training for more epochs or on more data than asked, or a network far larger "
             f"than the handout's. On {machine}, give every test more time with {scale_option} 2."
         )

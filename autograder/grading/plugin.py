@@ -234,7 +234,7 @@ def judge(item: pytest.Item, state: GradingState, snapshot: Snapshot, limits, ou
     if outcome.verdict == "stopped":
         running = isolation.describe_running(outcome.running)
         remember_stop(state, item, outcome)
-        raise FAILED(time_limit_message(outcome.reason, outcome.seconds, running, SCALE_OPTION), pytrace=False)
+        raise FAILED(time_limit_message(outcome.reason, outcome.reached, running, SCALE_OPTION), pytrace=False)
     if outcome.verdict == "ended":
         running = isolation.describe_running(outcome.running)
         raise FAILED(process_ended_message(outcome.exit_code, outcome.signal_number, running, limits.memory_mb), pytrace=False)
