@@ -38,25 +38,12 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from autograder.grading.isolation import descendants  # noqa: E402  (after the path is set)
+
 BARE = [sys.executable, "-c", "import torch, torchvision"]
 SAMPLE_SECONDS = 0.05
-
-
-def tree(root: int) -> list[int]:
-    """``root`` and every process below it."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(parent, []).append(int(entry.name))
-    found, frontier = [], [root]
-    while frontier:
-        pid = frontier.pop()
-        found.append(pid)
-        frontier.extend(children.get(pid, []))
-    return found
 
 
 def memory_kib(pid: int) -> tuple[int, int]:
@@ -79,7 +66,7 @@ class Sampler(threading.Thread):
 
     def run(self) -> None:
         while not self.done.is_set():
-            sizes = [memory_kib(pid) for pid in tree(self.root)]
+            sizes = [memory_kib(pid) for pid in [self.root, *descendants(self.root)]]
             self.peak_pss = max(self.peak_pss, sum(pss for pss, _ in sizes))
             self.peak_rss = max([self.peak_rss, *(rss for _, rss in sizes)])
             time.sleep(SAMPLE_SECONDS)
