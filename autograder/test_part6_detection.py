@@ -26,8 +26,8 @@ from torchvision.models.detection.mask_rcnn import MaskRCNNHeads, MaskRCNNPredic
 from autograder.checks import check_tensor, check_type, fail, kind_of
 from autograder.forbidden_calls import ForbiddenCall, forbidden_uses, forbidding
 
-# torchvision's versions of what the student writes: the public functions, the pure-PyTorch fallbacks and
-# helpers behind them (found in torchvision/ops/*.py), the modules that call them, and the compiled operators.
+# torchvision's versions of what the student writes, as found in torchvision/ops/*.py: the public functions, the
+# pure-PyTorch fallbacks and helpers behind them, the nn.Modules that wrap them, and the compiled operators.
 TORCHVISION_FUNCTIONS = {
     "torchvision.ops.boxes": (
         "box_iou", "_box_inter_union", "box_area", "generalized_box_iou", "distance_box_iou", "complete_box_iou",
@@ -45,6 +45,7 @@ FORBIDDEN_NAMES = frozenset(name for names in TORCHVISION_FUNCTIONS.values() for
 IOU_TOLERANCE = 1e-5  # IoU lies in [0, 1]; float32 rounding in another order of operations stays below 1e-6
 ROI_TOLERANCE = 1e-4  # features of size ~1 to 100, averaged: absolute plus relative tolerance
 THRESHOLDS = (0.0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 1.0)  # exact in float32, so IoU == threshold is exact too
+
 
 # hypothesis runs a fixed list of examples (derandomize) and does not shrink: deterministic and quick.
 def property_settings(examples: int):
@@ -92,6 +93,19 @@ def close(found: torch.Tensor, expected: torch.Tensor, tolerance: float) -> bool
     return found.shape == expected.shape and bool(
         torch.isclose(found.double(), expected.double(), rtol=tolerance, atol=tolerance, equal_nan=True).all()
     )
+
+
+def likely_mistakes(candidates, matches, otherwise: str) -> str:
+    """The messages of the ``(wrong output, message)`` candidates that ``matches``; ``otherwise`` if none does.
+
+    Several matching mistakes (a small example can hide the difference) are all listed.
+    """
+    found = list(dict.fromkeys(message for wrong, message in candidates if matches(wrong)))
+    if not found:
+        return otherwise
+    if len(found) == 1:
+        return found[0]
+    return "one of these mistakes: " + "; or ".join(f"({number}) {message}" for number, message in enumerate(found, 1))
 
 
 def random_boxes(generator: torch.Generator, count: int, low: int, high: int, longest: int, step: float = 0.5):
@@ -152,13 +166,12 @@ IOU_MISTAKES = (
 
 def iou_mistake(boxes1, boxes2, found: torch.Tensor) -> str:
     expected = torchvision.ops.box_iou(boxes1, boxes2)
-    for options, mistake in IOU_MISTAKES:
-        wrong = iou_variant(boxes1, boxes2, **options)
-        if close(found, wrong, IOU_TOLERANCE) and not close(wrong, expected, IOU_TOLERANCE):
-            return mistake
-    return (
+    candidates = [(iou_variant(boxes1, boxes2, **options), mistake) for options, mistake in IOU_MISTAKES]
+    return likely_mistakes(
+        candidates,
+        lambda wrong: close(found, wrong, IOU_TOLERANCE) and not close(wrong, expected, IOU_TOLERANCE),
         "entry [i, j] must be the IoU of boxes1[i] and boxes2[j]: intersection / (area1 + area2 - intersection), "
-        "with the intersection's sides clamped at 0 and no + 1"
+        "with the intersection's sides clamped at 0 and no + 1",
     )
 
 
@@ -292,12 +305,11 @@ def nms_mistake(boxes, scores, threshold, found: list[int]) -> str:
             "positions in the score-sorted order were returned: return indices into boxes (order[kept])",
         ),
     )
-    for wrong, mistake in candidates:
-        if found == list(wrong) and list(wrong) != right:
-            return mistake
-    return (
+    return likely_mistakes(
+        candidates,
+        lambda wrong: found == list(wrong) != right,
         "keep the best box left, suppress the boxes whose IoU with it is > iou_threshold, repeat; return the kept "
-        "indices into boxes, best first"
+        "indices into boxes, best first",
     )
 
 
@@ -418,6 +430,20 @@ def test_nms_matches_torchvision(submission):
     check()
 
 
+def left_out_mistake(box: int, kept: list[int], overlaps: torch.Tensor, scores: torch.Tensor, threshold: float) -> str:
+    """Why ``box`` may have been left out although no kept box of at least its score overlaps it enough."""
+    if any(overlaps[box, k] == threshold for k in kept):
+        return (
+            f"its IoU with a kept box equals iou_threshold ({threshold}): suppress only the boxes whose IoU is "
+            "greater than iou_threshold (torchvision's rule), not greater or equal"
+        )
+    if any(overlaps[box, k] > threshold and scores[k] < scores[box] for k in kept):
+        return "a box of lower score suppressed it: take the boxes by decreasing score (torch.argsort(scores, descending=True))"
+    if any(overlaps[box, other] > threshold for other in range(len(scores)) if other != box and other not in kept):
+        return "a suppressed box suppressed it: skip the boxes already suppressed; only a kept box suppresses"
+    return "keep the best box left, suppress the boxes whose IoU with it is > iou_threshold, repeat"
+
+
 @pytest.mark.points(2)
 def test_nms_with_tied_scores(submission):
     kept_indices(submission, torch.tensor([[0.0, 0, 1, 1]]), torch.tensor([1.0]), 0.5)  # a TODO fails here
@@ -438,7 +464,8 @@ def test_nms_with_tied_scores(submission):
         kept_scores = scores[found].tolist()
         if kept_scores != sorted(kept_scores, reverse=True):
             fail(f"the kept indices sorted by decreasing score for {situation}", str(found),
-                 "return the boxes in the order NMS keeps them, best first")
+                 "take the boxes by decreasing score (torch.argsort(scores, descending=True)) and return the kept "
+                 "ones in the order NMS keeps them, best first")
         for a in found:
             for b in found:
                 if a != b and overlapping[a, b]:
@@ -447,13 +474,14 @@ def test_nms_with_tied_scores(submission):
                         f"kept {found}, with boxes {a} and {b} overlapping that much",
                         "suppress every box whose IoU with a kept box is > iou_threshold",
                     )
+        overlaps = torchvision.ops.box_iou(boxes, boxes)
         for box in sorted(set(range(count)) - set(found)):
             if not any(overlapping[box, k] and scores[k] >= scores[box] for k in found):
                 fail(
                     f"each box left out to overlap, by IoU > {threshold}, a kept box of at least its score, for "
                     f"{situation}",
                     f"kept {found}: box {box} overlaps none of them that much",
-                    "only a kept box suppresses: a box suppressed earlier must not suppress others",
+                    left_out_mistake(box, found, overlaps, scores, threshold),
                 )
 
     check()
@@ -595,21 +623,23 @@ OUTSIDE_RULES = (
 
 
 def roi_align_mistake(features, boxes, output_size, spatial_scale, sampling_ratio, aligned, found, otherwise=STEPS) -> str:
-    """The usual mistake that gives ``found``, else ``otherwise``."""
+    """The usual mistakes that give ``found``, else ``otherwise``."""
     rois = as_rois(boxes)
     expected = torchvision.ops.roi_align(features, rois, output_size, spatial_scale, sampling_ratio, aligned)
-    for wrong, mistake in roi_align_candidates(features, rois, output_size, spatial_scale, sampling_ratio, aligned):
-        if close(found, wrong, ROI_TOLERANCE) and not close(wrong, expected, ROI_TOLERANCE):
-            return mistake
-    return otherwise
+    return likely_mistakes(
+        roi_align_candidates(features, rois, output_size, spatial_scale, sampling_ratio, aligned),
+        lambda wrong: close(found, wrong, ROI_TOLERANCE) and not close(wrong, expected, ROI_TOLERANCE),
+        otherwise,
+    )
 
 
 def check_roi_align(
     submission, features, boxes, output_size, spatial_scale=1.0, sampling_ratio=-1, aligned=False, otherwise=STEPS
 ):
-    """The student's roi_align equals torchvision's; a message names the likely mistake, else ``otherwise``."""
+    """The student's roi_align equals torchvision's (a message names the likely mistake, else ``otherwise``);
+    returns the student's output."""
     found = call(submission, "roi_align", features, boxes, output_size, spatial_scale, sampling_ratio, aligned)
-    expected = torchvision.ops.roi_align(features, boxes, output_size, spatial_scale, sampling_ratio, aligned)
+    expected = torchvision.ops.roi_align(features.detach(), boxes, output_size, spatial_scale, sampling_ratio, aligned)
     arguments = (
         f"output_size={output_size}, spatial_scale={spatial_scale}, sampling_ratio={sampling_ratio}, "
         f"aligned={aligned}"
@@ -636,6 +666,7 @@ def check_roi_align(
             f"{show(found[box, 0])} (differences up to {difference.max().item():.4g})",
             roi_align_mistake(features, boxes, output_size, spatial_scale, sampling_ratio, aligned, found, otherwise),
         )
+    return found
 
 
 @pytest.mark.points(1)
@@ -711,8 +742,7 @@ def test_roi_align_accepts_a_list_of_boxes_per_image(submission):
 def test_roi_align_gradient_reaches_the_features(submission):
     features = random_features(4, 2, 2, 6, 6).requires_grad_()
     boxes = torch.tensor([[0.0, 0.5, 1, 4.5, 5], [1, -1, 0.5, 5, 3.5]])
-    found = call(submission, "roi_align", features, boxes, 2, 1.0, 2, True)
-    check_tensor(found, "roi_align's output", shape=(2, 2, 2, 2), dtype=torch.float32)
+    found = check_roi_align(submission, features, boxes, 2, sampling_ratio=2, aligned=True)  # right values first
     if found.grad_fn is None:
         fail(
             "roi_align's output to be differentiable with respect to the features (Mask R-CNN trains through it)",
@@ -730,7 +760,8 @@ def test_roi_align_gradient_reaches_the_features(submission):
             "no gradient" if features.grad is None else f"a gradient that differs by up to "
             f"{(features.grad - reference.grad).abs().max().item():.4g}",
             "a part of the computation was detached from the features (.detach(), .item(), torch.no_grad(), or "
-            "values copied into a new tensor): each output must be a weighted sum of feature cells",
+            "values copied into a new tensor): each output must be a weighted sum of feature cells, computed with "
+            "tensor operations on the features",
         )
 
 

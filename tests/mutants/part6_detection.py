@@ -165,13 +165,6 @@ MUTANTS = [
         "subtract the intersection",
     ),
     Mutant(
-        "intersection not clamped at zero",
-        "detection",
-        ((SIDES, "    sides = bottom_right - top_left\n"),),
-        "test_box_iou_known_values",
-        "clamp the intersection",
-    ),
-    Mutant(
         "NMS keeping suppressed boxes",
         "detection",
         ((SKIP_SUPPRESSED, "        kept.append(position)\n"),),
@@ -271,18 +264,19 @@ MUTANTS = [
         "a call to torchvision.ops.roi_align._roi_align",
     ),
     Mutant(
-        "box_iou through a default argument that patching cannot reach",
+        "roi_align through a default argument that patching cannot reach",
         "detection",
         (
-            (IMPORTS, IMPORTS + "\nimport torchvision\n"),
+            ("    aligned: bool = False,\n) -> torch.Tensor:", "    aligned: bool = False,\n    _align=torch.ops.torchvision.roi_align,\n) -> torch.Tensor:"),
             (
-                "def box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor) -> torch.Tensor:",
-                "def box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor, _iou=torchvision.ops.box_iou) -> torch.Tensor:",
+                "    if isinstance(boxes, (list, tuple)):\n",
+                "    size = (output_size, output_size) if isinstance(output_size, int) else output_size\n"
+                "    return _align(features, boxes, spatial_scale, size[0], size[1], sampling_ratio, aligned)\n"
+                "    if isinstance(boxes, (list, tuple)):\n",
             ),
-            (AREAS, "    return _iou(boxes1, boxes2)\n"),
         ),
         "test_detection_does_not_use_torchvision_ops",
-        "_iou=torchvision.ops.box_iou",
+        "_align=torch.ops.torchvision.roi_align",
     ),
     Mutant(
         "predictors replaced for boxes only",
