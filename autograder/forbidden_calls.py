@@ -46,7 +46,9 @@ class _Forbidden:
 def _bindings(functions: dict[str, tuple[str, ...]], operators: dict[str, tuple[str, ...]]):
     """``(namespace, attribute, qualified name)`` of every place where a forbidden function is bound.
 
-    Names missing from the installed library version are skipped.
+    In the library's modules, under its own name (re-exports keep it); in the
+    student's modules, under any name. Names missing from the installed
+    library version are skipped.
     """
     originals = {}
     for module_name, names in functions.items():
@@ -54,12 +56,20 @@ def _bindings(functions: dict[str, tuple[str, ...]], operators: dict[str, tuple[
         for name in names:
             if hasattr(module, name):
                 originals[id(getattr(module, name))] = f"{module_name}.{name}"
-    prefixes = tuple({name.split(".")[0] for name in functions}) + (MODULE_PREFIX,)
+    libraries = tuple({name.split(".")[0] for name in functions})
+    names = {name for module_names in functions.values() for name in module_names}
     found = []
     for module_name, module in list(sys.modules.items()):
-        if module is None or not module_name.startswith(prefixes):
+        if module is None:
             continue
-        for attribute, value in list(vars(module).items()):
+        if module_name.startswith(MODULE_PREFIX):  # the student's modules: under any name (import ... as ...)
+            candidates = list(vars(module).items())
+        elif module_name.startswith(libraries):  # the library re-exports them under their own names
+            namespace = vars(module)
+            candidates = [(name, namespace[name]) for name in names if name in namespace]
+        else:
+            continue
+        for attribute, value in candidates:
             if id(value) in originals:
                 found.append((module, attribute, originals[id(value)]))
     for namespace_name, names in operators.items():  # {"torchvision": ("nms", ...)}: torch.ops.torchvision.nms
