@@ -37,6 +37,8 @@ neighbouring cells, and averages them. You do not write RoIPool; a
 :func:`roi_align` that rounds coordinates the way RoIPool does fails the tests.
 """
 
+import math
+
 import torch
 from torch import nn
 from torchvision.models.detection.faster_rcnn import FastRCNNPredictor
@@ -166,7 +168,6 @@ def roi_align(
     #      (for K = 0 boxes, an empty (0, C, output_height, output_width) tensor).
     # Bilinear sampling is separable: a helper for one axis (points -> interpolation weights) serves y and x.
     raise NotImplementedError("roi_align: average bilinear samples of the feature map in every bin of every box")
-
 
 
 def replace_predictors(model: nn.Module, num_classes: int) -> nn.Module:
