@@ -93,7 +93,7 @@ def field_with(layers, mistake: str | None = None) -> tuple[int, int, float]:
 
 def show(field: tuple) -> str:
     size, jump, start = field
-    return f"ReceptiveField(size={size}, jump={jump}, start={start:g})"
+    return f"ReceptiveField(size={size}, jump={jump}, start={start!r})"
 
 
 def student_field(submission, layers) -> tuple[int, int, float]:
@@ -108,29 +108,45 @@ def student_field(submission, layers) -> tuple[int, int, float]:
     return size, jump, start
 
 
+def likely_mistake(cases, expected_fields) -> str:
+    """What went wrong, given ``(layers, found)`` cases that the correct fields are ``expected_fields`` for.
+
+    The mistakes in MISTAKES that give every ``found`` (and not every expected
+    field) are named, all of them when several fit; otherwise the field that is wrong.
+    """
+    fits = [
+        explanation
+        for mistake, explanation in MISTAKES.items()
+        if all(field_with(layers, mistake) == tuple(found) for layers, found in cases)
+        and [field_with(layers, mistake) for layers, _ in cases] != [tuple(e) for e in expected_fields]
+    ]
+    if fits:
+        return "; or ".join(fits)
+    for (layers, found), (size, jump, _) in zip(cases, expected_fields):
+        if found[1] != jump:
+            return "jump is the product of the strides of the layers (convolutions and pooling)"
+        if found[0] != size:
+            return "each layer adds (kernel_size - 1) * dilation * jump to the size, with the jump before the layer"
+    return "each layer moves start by ((kernel_size - 1) * dilation / 2 - padding) * jump, with the jump before the layer"
+
+
+def same_field(found: tuple, expected: tuple) -> bool:
+    return tuple(found[:2]) == tuple(expected[:2]) and abs(found[2] - expected[2]) < 1e-9
+
+
 def check_field(found: tuple, expected: tuple, layers, what: str) -> None:
     """``found`` equals ``expected``; otherwise fail, naming the mistake that gives ``found`` if one does."""
-    if found[:2] == expected[:2] and abs(found[2] - expected[2]) < 1e-9:
-        return
-    for mistake, explanation in MISTAKES.items():
-        if field_with(layers, mistake) == tuple(found) and field_with(layers, mistake) != tuple(expected):
-            likely = explanation
-            break
-    else:
-        size, jump, _ = expected
-        if found[1] != jump:
-            likely = "jump is the product of the strides of the layers (convolutions and pooling)"
-        elif found[0] != size:
-            likely = "each layer adds (kernel_size - 1) * dilation * jump to the size, with the jump before the layer"
-        else:
-            likely = "each layer moves start by ((kernel_size - 1) * dilation / 2 - padding) * jump, with the jump before the layer"
-    fail(f"{what} = {show(expected)}", show(found), likely)
+    if not same_field(found, expected):
+        fail(f"{what} = {show(expected)}", show(found), likely_mistake([(layers, found)], [expected]))
 
 
 def check_fields(submission, cases) -> None:
-    """Each ``(layers, expected)`` case: ``receptive_field(layers) == expected``."""
-    for layers, expected in cases:
-        check_field(student_field(submission, layers), expected, layers, f"receptive_field({describe(layers)})")
+    """Each ``(layers, expected)`` case: ``receptive_field(layers) == expected``; a mistake is named from all cases."""
+    found = [student_field(submission, layers) for layers, _ in cases]
+    for (layers, expected), field in zip(cases, found):
+        if not same_field(field, expected):
+            likely = likely_mistake([(layers, f) for (layers, _), f in zip(cases, found)], [e for _, e in cases])
+            fail(f"receptive_field({describe(layers)}) = {show(expected)}", show(field), likely)
 
 
 def conv(kernel_size, stride=1, padding=0, dilation=1, channels=1) -> nn.Conv2d:
@@ -521,6 +537,12 @@ def diagnose_patch(found, number, images, image, top, left) -> str:
             f"patch {number} is shifted by {shift} pixels, about half the field: the crop starts at the centre of "
             "the unit's field, start + y * jump. That is its centre; its first row is start + y * jump - (size - 1) / 2"
         )
+    if all(abs(s + (size - 1) / 2) <= 0.5 for s in shift):
+        return (
+            f"patch {number} is shifted by {shift} pixels, up and left by about half the field: its first row is "
+            "start + y * jump - (size - 1) / 2 with start the *centre* of unit 0's field; subtracting (size - 1) / 2 "
+            "from the field's corner, or twice, goes too far"
+        )
     if shift == (-CORNER, -CORNER):
         return (
             f"patch {number} is shifted by {shift} pixels: the crop starts at y * jump, without the field's offset. "
@@ -542,8 +564,8 @@ def check_planted_patches(submission, places, channel: int, k: int, what: str) -
     check_tensor(
         patches, f"the patches of {call}", shape=(k, 3, size, size), dtype=images.dtype,
         likely=f"each patch is the receptive field of model[:{LAYER + 1}], {show(FIELD)}, with every image channel "
-        "and zeros where the field leaves the image; the field is that of the layers up to and including "
-        "model[layer], not of the whole model",
+        "and zeros where the field leaves the image. Another size comes from another field: that of the whole model "
+        "instead of the layers up to and including model[layer], or a mistake in receptive_field (see its tests)",
     )  # fmt: skip
     check_no_gradient(patches, f"the patches of {call}")
     strongest = sorted(
