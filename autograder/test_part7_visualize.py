@@ -371,7 +371,8 @@ def test_receptive_field_matches_gradients_of_random_layer_stacks(submission):
 # Top activating patches
 # ---------------------------------------------------------------------------------------------
 
-# Two 5 x 5 patterns: an 'F' and a diamond. Their mismatches shifted by 4 pixels are small.
+# Two 5 x 5 patterns: an 'F' and a diamond. Each one's detector responds little to it shifted by 3 pixels or more,
+# so only the unit that sees the pattern where it was planted fires strongly.
 PATTERNS = torch.tensor(
     [
         [[1, 1, 1, 1, 0], [1, 0, 0, 0, 0], [1, 1, 1, 0, 0], [1, 0, 0, 0, 0], [1, 0, 0, 0, 0]],
@@ -388,14 +389,16 @@ CORNER = -2  # first row of unit 0's field: 2.5 - (10 - 1) / 2
 
 
 def detector_model(seed: int | None = None) -> nn.Sequential:
-    """Five layers and a last pooling; with ``seed``, random weights, else the planted detectors.
+    """Convolution, ReLU, pooling, convolution, ReLU (``model[:5]``), then one more pooling layer.
 
-    Planted: channel c of the first convolution matches ``PATTERNS[c]`` (weights
+    With ``seed``, random weights. Otherwise planted detectors: channel c of the first convolution matches ``PATTERNS[c]`` (weights
     the zero-mean pattern on all three input channels); channel c of the second
     convolution copies that channel from the centre of its window, so unit
     ``(y, x)`` of ``model[:5]`` fires when the pattern's top-left pixel is at
     image pixel ``(4 y, 4 x)``.
     """
+    if seed is not None:
+        torch.manual_seed(seed)
     model = nn.Sequential(
         nn.Conv2d(3, 6, kernel_size=5),
         nn.ReLU(),
@@ -405,10 +408,6 @@ def detector_model(seed: int | None = None) -> nn.Sequential:
         nn.MaxPool2d(2),  # after the graded layer: the field of model[:5] is not that of the whole model
     )
     if seed is not None:
-        torch.manual_seed(seed)
-        for layer in model:
-            if isinstance(layer, nn.Conv2d):
-                layer.reset_parameters()
         return model.eval()
     with torch.no_grad():
         for layer in (model[0], model[3]):
@@ -459,26 +458,27 @@ def maxima(model: nn.Sequential, stop: int, channel: int | None, images: torch.T
 
 def diagnose_activations(found, model, layer, channel, images, k) -> str:
     """The likely mistake behind activations that are not the documented ones."""
-    expected = maxima(model, layer + 1, channel, images).topk(k).values
-    close = lambda candidate: candidate.shape == found.shape and torch.allclose(found, candidate, atol=1e-5)  # noqa: E731
+
+    def gives(candidate: torch.Tensor) -> bool:
+        return candidate.shape == found.shape and torch.allclose(found, candidate, atol=1e-5)
+
+    per_image = maxima(model, layer + 1, channel, images)
     with torch.no_grad():
         every_unit = model[: layer + 1](images)[:, channel].flatten()
-    if close(expected.flip(0)) or (close(found.sort(descending=True).values) and close(expected.sort().values)):
+    if torch.allclose(found.sort(descending=True).values, per_image.topk(k).values, atol=1e-5):
         return "the right values in the wrong order: sort them in decreasing order, the strongest first"
-    if close(maxima(model, layer + 1, channel, images).topk(k, largest=False).values.flip(0)) or close(
-        maxima(model, layer + 1, channel, images).topk(k, largest=False).values
-    ):
+    if gives(per_image.topk(k, largest=False).values) or gives(per_image.topk(k, largest=False).values.flip(0)):
         return "the k weakest images: take the k largest values (torch.topk takes the largest by default)"
-    if close(maxima(model, layer, channel, images).topk(k).values):
+    if gives(maxima(model, layer, channel, images).topk(k).values):
         return (
             "these are the activations of the layer before, model[layer - 1]: model[:layer] leaves out the layer "
             "itself; take the output of model[: layer + 1] (or hook model[layer] itself)"
         )
-    if layer + 2 <= len(model) and close(maxima(model, layer + 2, channel, images).topk(k).values):
+    if layer + 2 <= len(model) and gives(maxima(model, layer + 2, channel, images).topk(k).values):
         return "these are the activations of the layer after, model[layer + 1]: take the output of model[layer]"
-    if close(maxima(model, layer + 1, None, images).topk(k).values):
+    if gives(maxima(model, layer + 1, None, images).topk(k).values):
         return "these are the largest values over all channels: select the channel first, output[:, channel]"
-    if close(every_unit.topk(k).values):
+    if gives(every_unit.topk(k).values):
         return (
             "several patches from one image: the k largest values over all positions of all images. Take each "
             "image's largest value first, then the k images where it is largest"
@@ -519,9 +519,9 @@ def locate(patch: torch.Tensor, images: torch.Tensor) -> tuple[int, int, int] | 
     return n, position // columns - size, position % columns - size
 
 
-def diagnose_patch(found, number, images, image, top, left) -> str:
-    """The likely mistake behind patch ``number``, which should be crop ``(top, left)`` of image ``image``."""
-    size, jump, start = FIELD
+def diagnose_patch(found, number: int, images, places, channel: int, strongest: list[int]) -> str:
+    """The likely mistake behind patch ``number``, which should be the planted field in image ``strongest[number]``."""
+    size, jump, _ = FIELD
     where = locate(found, images)
     if where is None:
         return (
@@ -529,8 +529,23 @@ def diagnose_patch(found, number, images, image, top, left) -> str:
             "with all channels, keep the pixel values, and pad with zeros where the field leaves the image"
         )
     n, found_top, found_left = where
-    if n != image:
-        return f"patch {number} comes from image {n}: each patch must come from the image where its activation is"
+    if n != strongest[number]:
+        if n in strongest:
+            return (
+                f"patch {number} is the patch of rank {strongest.index(n)}: order the patches by decreasing "
+                "activation, the strongest first"
+            )
+        if places[n][0] != channel:
+            return (
+                f"patch {number} comes from image {n}, where {NAMES[places[n][0]]} is planted, which channel "
+                f"{places[n][0]} detects: rank the images by the requested channel alone, output[:, channel]"
+            )
+        return (
+            f"patch {number} comes from image {n}, whose pattern is weaker than in the {len(strongest)} strongest "
+            "images: rank the images by the channel's largest value and keep the k largest"
+        )
+    _, y, x, _ = places[n]
+    top, left = CORNER + y * jump, CORNER + x * jump
     shift = (found_top - top, found_left - left)
     if all(abs(s - (size - 1) / 2) <= 0.5 for s in shift):
         return (
@@ -568,20 +583,18 @@ def check_planted_patches(submission, places, channel: int, k: int, what: str) -
         "instead of the layers up to and including model[layer], or a mistake in receptive_field (see its tests)",
     )  # fmt: skip
     check_no_gradient(patches, f"the patches of {call}")
-    strongest = sorted(
-        (n for n, (c, *_) in enumerate(places) if c == channel), key=lambda n: -places[n][3]
-    )[:k]
+    planted = [n for n, place in enumerate(places) if place[0] == channel]
+    strongest = sorted(planted, key=lambda n: -places[n][3])[:k]
     for number, n in enumerate(strongest):
         _, y, x, _ = places[n]
         top, left = CORNER + y * jump, CORNER + x * jump
-        expected = crop(images[n], top, left, size)
-        if not torch.allclose(patches[number], expected, atol=1e-6):
+        if not torch.allclose(patches[number], crop(images[n], top, left, size), atol=1e-6):
             fail(
-                f"patch {number} ({what}) to be the field of unit ({y}, {x}) in image {n}, where {NAMES[channel]} "
-                f"is planted: rows and columns {top} to {top + size - 1} and {left} to {left + size - 1}, with the "
-                f"pattern at rows {4 * y - top} to {4 * y - top + 4} of the patch",
-                "another patch",
-                diagnose_patch(patches[number], number, images, n, top, left),
+                f"patch {number} ({what}) to be rows {top} to {top + size - 1} and columns {left} to "
+                f"{left + size - 1} of image {n}: the field of unit ({y}, {x}), which fires on {NAMES[channel]} "
+                f"planted at rows and columns {4 * y - top} to {4 * y - top + 4} of the patch",
+                "a patch that is not that crop",
+                diagnose_patch(patches[number], number, images, places, channel, strongest),
             )
 
 
