@@ -107,7 +107,8 @@ def top_activating_patches(
         - ``activations``: ``(k,)``, the ``k`` highest values of the channel,
           at most one per image: for each image, the channel's largest value
           over all positions ``(y, x)``; then the ``k`` images where it is
-          largest, in decreasing order.
+          largest, in decreasing order (ties between positions or images
+          may be broken either way).
         - ``patches``: ``(k, C, size, size)``, same dtype as ``images``, where
           ``size`` is ``receptive_field(model[: layer + 1]).size``: patch ``i``
           is the receptive field of the unit that gave ``activations[i]``, cut
