@@ -436,7 +436,8 @@ def crop(image: torch.Tensor, top: int, left: int, size: int) -> torch.Tensor:
 
 def call_patches(submission, model, layer: int, channel: int, images: torch.Tensor, k: int):
     """``top_activating_patches(...)``: its two return values, and how to name the call in a message."""
-    result = submission.get("visualize.top_activating_patches")(model, layer, channel, images, k)
+    # A copy of the images: the expected crops are cut from these, whatever the student's code does to its own.
+    result = submission.get("visualize.top_activating_patches")(model, layer, channel, images.clone(), k)
     what = f"top_activating_patches(model, layer={layer}, channel={channel}, images, k={k})"
     check_type(result, tuple, what, "return a tuple (patches, activations)")
     if len(result) != 2:
