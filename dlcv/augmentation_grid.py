@@ -13,7 +13,6 @@ folder with ``augmentation.py``: ``assignment`` (your code, the default),
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -23,20 +22,7 @@ from torchvision.utils import make_grid, save_image
 
 from dlcv.data import IMAGE_SIZE, MNIST_MEAN, MNIST_STD, mnist_split, normalize_digits, resize_digits
 from dlcv.device import seed_everything
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def load_augmentation(target: str):
-    """The ``augmentation`` module in folder ``target`` (``assignment``, ``solutions`` or a path)."""
-    folder = REPO_ROOT / target if target in ("assignment", "solutions") else Path(target)
-    path = folder / "augmentation.py"
-    if not path.is_file():
-        raise SystemExit(f"no augmentation.py in {folder}")
-    spec = importlib.util.spec_from_file_location("augmentation", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from dlcv.student_module import load_student_module
 
 
 def augmentation_grid(train_transform, digits: int = 10, samples: int = 8, image_size: int = IMAGE_SIZE, seed: int = 0):
@@ -66,7 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    module = load_augmentation(args.target)
+    module = load_student_module(args.target, "augmentation")
     try:
         grid = augmentation_grid(
             module.train_transform(args.image_size), min(args.digits, 10), args.samples, args.image_size, args.seed
