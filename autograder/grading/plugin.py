@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.grading.hidden import hidden_points_line
 from autograder.grading.messages import TimeLimitExceeded, explain
 from autograder.grading.points import MARKER_HELP, grading_of
 from autograder.grading.results import Outcome, gradescope_results, score_table, write_results
@@ -147,5 +148,8 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     terminalreporter.section(f"autograder score: {state.submission.folder}")
     for line in score_table(state.outcomes):
         terminalreporter.write_line(line)
+    hidden = hidden_points_line({outcome.part for outcome in state.outcomes})  # only in a student handout
+    if hidden is not None:
+        terminalreporter.write_line(hidden)
     if state.results_path is not None:
         terminalreporter.write_line(f"results written to {state.results_path}")

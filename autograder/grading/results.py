@@ -54,6 +54,17 @@ def score_table(outcomes: list[Outcome]) -> list[str]:
     return lines
 
 
+def test_numbers(outcomes: list[Outcome]) -> list[str]:
+    """Gradescope's ``number`` of each outcome: ``"<part>.<n>"``, the n-th test of its part in run order."""
+    seen: dict[str, int] = {}
+    numbers = []
+    for outcome in outcomes:
+        part_number = outcome.part.split()[0]
+        seen[part_number] = seen.get(part_number, 0) + 1
+        numbers.append(f"{part_number}.{seen[part_number]}")
+    return numbers
+
+
 def gradescope_results(outcomes: list[Outcome], execution_time: float, output: str = "") -> dict:
     """The ``results.json`` document for ``outcomes``."""
     return {
@@ -65,7 +76,7 @@ def gradescope_results(outcomes: list[Outcome], execution_time: float, output: s
         "tests": [
             {
                 "name": o.name,
-                "number": str(number),
+                "number": number,
                 "score": o.score,
                 "max_score": o.max_score,
                 "status": "passed" if o.passed else "failed",
@@ -73,7 +84,7 @@ def gradescope_results(outcomes: list[Outcome], execution_time: float, output: s
                 "visibility": o.visibility,
                 "tags": [f"part {o.part}"],
             }
-            for number, o in enumerate(outcomes, start=1)
+            for number, o in zip(test_numbers(outcomes), outcomes)
         ],
     }
 
