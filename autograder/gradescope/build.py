@@ -122,7 +122,7 @@ def student_readme(tests: list[inventory.GradedTest], manifest: dict) -> str:
     for module, part in modules.items():
         public = sum(t.points for t in tests if t.part == part and t.visibility == "visible")
         hidden = manifest["parts"].get(part, {}).get("points", 0.0)
-        summary = _first_docstring_line(REPO_ROOT / "assignment" / module)
+        summary = re.sub(r"^Part \d+: ", "", _first_docstring_line(REPO_ROOT / "assignment" / module))
         rows.append(f"| {part.split()[0]} | `{module}` | {summary} | {public:g} | {hidden:g} |")
     hidden_total = sum(entry["points"] for entry in manifest["parts"].values())
     template = string.Template((PACKAGE / "handout_README.md").read_text())

@@ -49,12 +49,14 @@ SOURCE = Path(__file__).resolve().parents[2]  # the folder holding autograder/, 
 PYTEST_STATUS = {  # pytest's exit codes other than 0 (all passed) and 1 (some failed)
     2: "the run was interrupted",
     3: "the grader hit an internal error",
-    4: "the grader was called wrongly (pytest usage error)",
+    4: "the grader could not start (pytest usage error, or an error while loading the grader)",
     5: "no test was selected",
 }
 
 
 def _stopped(status: int) -> str:
+    if status in (0, 1):  # pytest's own statuses, but without its end of session: the process was ended early
+        return f"the grader's process ended early (exit status {status}), most likely ended by the code it graded"
     if status < 0:
         name = signal.Signals(-status).name
         likely = " (most often: out of memory)" if -status == signal.SIGKILL else ""
@@ -70,29 +72,55 @@ def _read(results: Path) -> dict | None:
     return document if isinstance(document, dict) and isinstance(document.get("tests"), list) else None
 
 
-def complete(document: dict | None, collected: Collected, status: int, timeout: float | None, elapsed: float) -> dict:
-    """The final ``results.json``: the grader's ``document`` (None if it wrote none), completed."""
-    if status in (0, 1):
-        note = ""
-    elif timeout is not None and status == -signal.SIGKILL and elapsed >= timeout:
-        note = (
+def fallback(what_happened: str, elapsed: float = 0.0) -> dict:
+    """The results document when the grader recorded no test at all."""
+    return {
+        "score": 0.0,
+        "execution_time": round(elapsed, 3),
+        "output": (
+            f"{what_happened} No test could be graded. This is not a judgement of your work: tell the course "
+            "staff (the autograder's own output, which they see, says more)."
+        ).strip(),
+        "output_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "extra_data": {"stopped": what_happened or "the grader recorded no test"},
+        "tests": [],
+    }
+
+
+def _what_stopped(status: int, finished: bool, timeout: float | None, elapsed: float) -> str:
+    """Why the grader did not finish, or "" if it did."""
+    if finished and status in (0, 1):
+        return ""
+    if timeout is not None and status == -signal.SIGKILL and elapsed >= timeout:
+        return (
             f"Grading was stopped after {timeout:g} s, the time allowed for the whole run. "
             "Likely causes: a loop that never ends, or training for far more epochs or data than asked."
         )
-    else:
-        note = f"Grading stopped before the end: {_stopped(status)}."
+    return f"Grading stopped before the end: {_stopped(status)}."
+
+
+def complete(
+    document: dict | None, collected: Collected, status: int, finished: bool, timeout: float | None, elapsed: float
+) -> dict:
+    """The final ``results.json``: the grader's ``document`` (None if it wrote none), completed.
+
+    ``finished``: whether pytest reached the end of its session; its exit status alone cannot say, since
+    code that calls ``os._exit(1)`` ends it with the status of a run where some tests failed.
+    """
+    stopped = _what_stopped(status, finished, timeout, elapsed)
     if document is None:
-        document = {"score": 0.0, "output": "", "visibility": "visible", "tests": []}
-        note += (
-            " No test could be graded. This is not a judgement of your work: tell the course staff "
-            "(the autograder's own output, which they see, says more)."
-        )
-    elif note:
-        note += " The tests that had not finished are not listed and earn no points."
-    document["output"] = "\n\n".join(text for text in (collected.report(), document.get("output", ""), note.strip()) if text)
+        document = fallback(stopped)
+        note = ""
+    else:
+        note = stopped and stopped + " The tests that had not finished are not listed and earn no points."
+        document.setdefault("extra_data", {})["stopped"] = stopped  # "" when the run finished: batch grading reads it
+    document["output"] = "\n\n".join(text for text in (collected.report(), document.get("output", ""), note) if text)
     document["execution_time"] = round(elapsed, 3)
+    document["output_format"] = "text"  # shown as written: the points table is aligned with spaces
     document["stdout_visibility"] = "hidden"  # stdout is the instructor's log: it shows every test's traceback
-    document.setdefault("extra_data", {})["submission_files"] = {
+    document["extra_data"]["submission_files"] = {
         "graded": collected.graded,
         "missing": collected.missing,
         "ignored": collected.ignored,
@@ -101,10 +129,14 @@ def complete(document: dict | None, collected: Collected, status: int, timeout: 
     return document
 
 
-def run_grader(target: Path, results: Path, pytest_args: list[str], timeout: float | None) -> int:
-    """Run ``pytest autograder/`` on ``target``; its exit status (negative: killed by that signal)."""
+def run_grader(target: Path, results: Path, session_end: Path, pytest_args: list[str], timeout: float | None) -> int:
+    """Run ``pytest autograder/`` on ``target``; its exit status (negative: killed by that signal).
+
+    pytest writes its JUnit report ``session_end`` only when its session ends: its presence is the proof
+    that the run was not cut short.
+    """
     command = [sys.executable, "-m", "pytest", "autograder/", "-p", "no:cacheprovider", "-q"]
-    command += ["--target", str(target), "--results", str(results), *pytest_args]
+    command += ["--target", str(target), "--results", str(results), f"--junitxml={session_end}", *pytest_args]
     environment = {key: value for key, value in os.environ.items() if key != "DLCV_TARGET"}
     environment.update(PYTHONPATH=str(SOURCE), PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1")
     environment.setdefault("OMP_NUM_THREADS", "1")  # one thread per grading process: see the README's budgets
@@ -141,10 +173,11 @@ def grade(submission: Path, results: Path, pytest_args: list[str] = (), timeout:
         collected = collect(submission, work / "target", part_modules(SOURCE / "autograder"))
         print(collected.report(), flush=True)
         try:
-            status = run_grader(work / "target", results, list(pytest_args), timeout)
+            status = run_grader(work / "target", results, work / "session-end.xml", list(pytest_args), timeout)
         except TimeoutError:
             status = -signal.SIGTERM
-        document = complete(_read(results), collected, status, timeout, time.monotonic() - started)
+        finished = (work / "session-end.xml").exists()
+        document = complete(_read(results), collected, status, finished, timeout, time.monotonic() - started)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     write_results(results, document)
