@@ -23,7 +23,7 @@ from autograder.grading.points import PART_FILE
 
 MAX_MODULE_BYTES = 2_000_000  # a part module is a few kB; anything this large is not one (or is a zip bomb)
 TOO_LARGE = " (too large to be a part module: not graded)"
-SKIPPED_FOLDERS = {"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints"}
+SKIPPED_FOLDERS = {"__MACOSX", "__pycache__"}  # and every name starting with "." (.DS_Store, ._network.py, .git)
 COPY_SUFFIX = re.compile(r"(.+?)(?: ?\(\d+\)|-\d+| copy)?\.py", re.IGNORECASE)  # "network (1).py", "network copy.py"
 
 
@@ -100,7 +100,7 @@ class Collected:
 def _walk(folder: Path):
     """Files under ``folder``, sorted, without macOS and editor clutter; symbolic links are not followed."""
     for path in sorted(folder.iterdir()):
-        if path.name in SKIPPED_FOLDERS or path.name.startswith("._") or path.is_symlink():
+        if path.name in SKIPPED_FOLDERS or path.name.startswith(".") or path.is_symlink():
             continue
         if path.is_dir():
             yield from _walk(path)
@@ -118,7 +118,7 @@ def _zip_members(path: Path, label: str, depth: int, modules: dict[str, str], co
     with archive:
         for info in members:
             parts = [p for p in info.filename.split("/") if p]
-            if info.is_dir() or not parts or any(p in SKIPPED_FOLDERS or p.startswith("._") for p in parts):
+            if info.is_dir() or not parts or any(p in SKIPPED_FOLDERS or p.startswith(".") for p in parts):
                 continue
             where = f"{label}: {'/'.join(parts)}"
             if parts[-1] in modules and info.file_size <= MAX_MODULE_BYTES:
