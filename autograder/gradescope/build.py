@@ -55,6 +55,16 @@ EXECUTABLE = {"setup.sh", "run_autograder"}
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)  # fixed, so that the same files always make the same zip
 
 
+HIDDEN_TESTS = """\
+- **Hidden tests.** Some tests run only on Gradescope ({points:g} points in all,
+  in the last column above). They are not in this folder, so the local total
+  cannot include them: the table's last line says how many points of the
+  parts you ran are graded only on Gradescope. Passing every test here does
+  not mean full marks; the docstrings describe everything that is graded."""
+NO_HIDDEN_TESTS = """\
+- Every test is here: the local total is what Gradescope will give the same files."""
+
+
 class BuildError(Exception):
     """The build would ship something it must not, or could not check that it does not."""
 
@@ -130,7 +140,7 @@ def student_readme(tests: list[inventory.GradedTest], manifest: dict) -> str:
         parts_table="\n".join(rows),
         upload_list=", ".join(f"`{module}`" for module in modules),
         public_points=f"{sum(t.points for t in tests if t.visibility == 'visible'):g}",
-        hidden_points=f"{hidden_total:g}",
+        hidden_tests=HIDDEN_TESTS.format(points=hidden_total) if hidden_total else NO_HIDDEN_TESTS,
     )
 
 
