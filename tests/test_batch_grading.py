@@ -15,7 +15,7 @@ from tests.gradescope_format import load_results
 from tests.gradescope_runs import MODULES, REPO_ROOT, cheap_tests, part_scores, submit
 
 PARTS = list(part_modules(REPO_ROOT / "autograder").values())  # ["1 network", ...]
-TIMEOUT = 30  # seconds for one submission's run: a cheap run takes about 10 s
+TIMEOUT = 60  # seconds for one submission's run: a cheap run takes about 10 s alone, more beside other tests
 # Made-up people, in the format of Gradescope's export (Ruby's YAML, symbol keys, earlier results nested).
 METADATA = textwrap.dedent("""\
     ---
@@ -105,7 +105,7 @@ def test_one_row_per_submission_with_people_from_the_metadata(batch):
 def test_each_submission_has_its_results_and_scores(batch):
     output, rows, _ = batch
     for submission_id, row in rows.items():
-        results = load_results(output / "results" / submission_id / "results.json")
+        results = load_results(output / "results" / submission_id / "results.json", allow_no_tests=True)
         assert row["total"] == f"{results['score']:g}"
         for part, (score, _) in part_scores(results).items():
             assert row[f"Part {part}"] == f"{score:g}"
@@ -138,4 +138,4 @@ def test_a_grading_past_its_time_is_stopped_with_results(tmp_path):
     submission = find_submissions(tmp_path)[0]
     document = grade_one(submission, tmp_path / "out", timeout=3, grader_args=["-k", cheap_tests()])
     assert "Grading was stopped after 3 s" in document["output"]
-    load_results(tmp_path / "out" / "results" / "hang" / "results.json")
+    load_results(tmp_path / "out" / "results" / "hang" / "results.json", allow_no_tests=True)

@@ -6,9 +6,8 @@ import sys
 
 import pytest
 
-from tests.gradescope_format import validate
-from tests.grader_run import PART_FILES, REPO_ROOT, run_autograder
-
+from tests.gradescope_format import check_gradescope_results
+from tests.grader_run import PART_FILES, REPO_ROOT, committed_stubs, run_autograder
 
 @pytest.fixture(scope="module")
 def solutions_run(tmp_path_factory):
@@ -17,7 +16,8 @@ def solutions_run(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def stubs_run(tmp_path_factory):
-    return run_autograder(tmp_path_factory.mktemp("stubs") / "results.json", "autograder/")
+    folder = tmp_path_factory.mktemp("stubs")
+    return run_autograder(folder / "results.json", "autograder/", target=committed_stubs(folder / "assignment"))
 
 
 def test_solutions_score_full_marks(solutions_run):
@@ -53,9 +53,7 @@ def test_run_ends_with_the_per_part_table(solutions_run, stubs_run):
 
 @pytest.mark.parametrize("which", ["solutions", "stubs"])
 def test_results_file_follows_gradescope_format(which, solutions_run, stubs_run):
-    results = {"solutions": solutions_run, "stubs": stubs_run}[which].results
-    validate(results)
-    assert results["tests"]
+    check_gradescope_results({"solutions": solutions_run, "stubs": stubs_run}[which].results)
 
 
 def test_target_can_come_from_the_environment(tmp_path):
