@@ -27,8 +27,8 @@ Each submission is graded exactly as on Gradescope, by
 for the whole run (``--timeout``) and a harder one on the process, so a
 submission that hangs or crashes costs only its own row. ``OUT`` receives
 ``grades.csv`` (one row per submission: id, names, emails, student ids, the
-points of each part, the total, the status of the run, missing files and the
-static audit's findings where the grader recorded them) and
+points of each part, the total, the status of the run, missing files, and the
+static audit's findings and integrity flags where the grader recorded them) and
 ``results/<id>/results.json`` and ``results/<id>/grading.log``.
 """
 
@@ -146,7 +146,7 @@ def row(submission: Submission, document: dict, parts: list[str]) -> dict:
         "max_score": f"{sum(t.get('max_score', 0) for t in tests):g}",
         "status": stopped or "graded",
         "missing": " ".join(extra.get("submission_files", {}).get("missing", [])),
-        "audit": " | ".join(extra.get("audit", [])),
+        "audit": " | ".join([*extra.get("audit", []), *extra.get("flags", [])]),  # the static audit, integrity flags
     }
 
 
