@@ -23,6 +23,7 @@ import pytest
 
 from autograder.grading import isolation
 from autograder.grading.audit import audit_folder
+from autograder.grading.hidden import hidden_points_line
 from autograder.grading.integrity import Snapshot
 from autograder.grading.messages import explain, process_ended_message, shorten, time_limit_message
 from autograder.grading.points import MARKER_HELP, grading_of, part_of
@@ -343,5 +344,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     state.terminal.write_sep("=", f"autograder score: {state.submission.folder}")
     for line in score_table(state.outcomes, state.left_out(), state.parts):
         state.terminal.write_line(line)
+    hidden = hidden_points_line({outcome.part for outcome in state.outcomes})  # only in a student handout
+    if hidden is not None:
+        state.terminal.write_line(hidden)
     if state.results_path is not None:
         state.terminal.write_line(f"results written to {state.results_path}")
