@@ -46,6 +46,7 @@ from autograder.gradescope.submission import Collected, collect, part_modules
 from autograder.grading.results import write_results
 
 SOURCE = Path(__file__).resolve().parents[2]  # the folder holding autograder/, dlcv/ and data/
+STOP_GRACE = 30  # seconds between the grader's own run-time limit and the hard stop: start-up and one test's stop
 PYTEST_STATUS = {  # pytest's exit codes other than 0 (all passed) and 1 (some failed)
     2: "the run was interrupted",
     3: "the grader hit an internal error",
@@ -137,6 +138,10 @@ def run_grader(target: Path, results: Path, session_end: Path, pytest_args: list
     """
     command = [sys.executable, "-m", "pytest", "autograder/", "-p", "no:cacheprovider", "-q"]
     command += ["--target", str(target), "--results", str(results), f"--junitxml={session_end}", *pytest_args]
+    if timeout is not None:
+        # The grader itself stops starting tests in time and ends every process student code left; the kill
+        # below is only for a grader that cannot (stuck in its own start-up, say).
+        command += ["--run-time-limit", f"{max(timeout - STOP_GRACE, timeout / 2):g}"]
     environment = {key: value for key, value in os.environ.items() if key != "DLCV_TARGET"}
     environment.update(PYTHONPATH=str(SOURCE), PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1")
     environment.setdefault("OMP_NUM_THREADS", "1")  # one thread per grading process: see the README's budgets
