@@ -319,11 +319,12 @@ def penultimate(loader, train_mode: bool = False) -> tuple[torch.Tensor, torch.T
 
 def extracted(submission, model: nn.Module, loader, count: int) -> tuple[torch.Tensor, torch.Tensor]:
     """The student's ``extract_features``, checked to be a pair of tensors of the documented shapes."""
+    outputs = model.fc.out_features  # read before student code runs: it might replace the head
     result = submission.get("transfer.extract_features")(model, loader, CPU)
     if type(result) is not tuple or len(result) != 2:
         fail("a (features, labels) tuple", kind_of(result))
     features = check_tensor(result[0], "the features")
-    if features.ndim == 2 and features.shape[1] == model.fc.out_features:
+    if features.ndim == 2 and features.shape[1] == outputs:
         fail(
             f"features of shape ({count}, {FEATURES}): the {FEATURES} numbers the head reads",
             f"shape {tuple(features.shape)}: the model's outputs, taken after the head",
