@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -15,6 +16,28 @@ PART_FILES = {
     path.stem.split("_", 2)[2]: str(path.relative_to(REPO_ROOT))
     for path in sorted((REPO_ROOT / "autograder").glob("test_part*_*.py"))
 }
+
+
+def committed_stubs(folder: Path) -> Path:
+    """The stubs of ``assignment/`` as committed, written into ``folder``.
+
+    The meta-tests grade these, not the working copy of ``assignment/``, which
+    may hold an instructor's (or a student's) work in progress. Outside a git
+    checkout, the working copy is all there is.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    listed = subprocess.run(
+        ["git", "ls-tree", "--name-only", "HEAD", "assignment/"], cwd=REPO_ROOT, capture_output=True, text=True
+    )
+    names = [Path(line).name for line in listed.stdout.split() if line.endswith(".py")] if listed.returncode == 0 else []
+    if not names:
+        for path in (REPO_ROOT / "assignment").glob("*.py"):
+            shutil.copy(path, folder)
+        return folder
+    for name in names:
+        shown = subprocess.run(["git", "show", f"HEAD:assignment/{name}"], cwd=REPO_ROOT, capture_output=True, check=True)
+        (folder / name).write_bytes(shown.stdout)
+    return folder
 
 
 @dataclass(frozen=True)
