@@ -24,7 +24,7 @@ def test_checkpoint_matches_its_recorded_checksum_and_size():
     data = CHECKPOINT.read_bytes()
     assert recorded("sha256") == f"`{hashlib.sha256(data).hexdigest()}`"
     assert len(data) <= 10 * 2**20
-    assert recorded("size").startswith(f"{len(data):,} bytes")
+    assert recorded("size").endswith(f"({len(data):,} bytes)")
 
 
 def test_pretrained_backbone_has_its_recorded_accuracy_on_digits_0_to_4():
