@@ -70,7 +70,7 @@ PROBE = AccuracyTest(
 FINE_TUNE = AccuracyTest(
     test="test_fine_tuned_accuracy_with_5_examples_per_class",
     module="transfer",
-    threshold=0.75,
+    threshold=0.72,
     seed=0,
     measure=lambda student, seed, device: adaptation.fine_tune_accuracy(student, SHOTS, FEW_SHOT, seed, device),
     record="part4_transfer_fine_tune.md",
@@ -86,15 +86,12 @@ FINE_TUNE = AccuracyTest(
 EXTRACTED_FEATURES = AccuracyTest(
     test="test_classifier_on_extracted_features_accuracy_with_5_examples_per_class",
     module="transfer",
-    threshold=0.75,
+    threshold=0.85,
     seed=0,
     measure=lambda student, seed, device: adaptation.features_probe_accuracy(student, SHOTS, seed, device),
     record="part4_transfer_features.md",
     must_fail=("features taken after the head", "linear classifier trained for one step"),
-    context=(
-        "features in train mode",
-        "batch norm kept in eval mode by overriding train(), features by a hook, the last Linear as head",
-    ),
+    context=("batch norm kept in eval mode by overriding train(), features by a hook, the last Linear as head",),
 )
 ACCURACY_TESTS = [PROBE, FINE_TUNE, EXTRACTED_FEATURES]
 
