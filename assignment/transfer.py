@@ -28,7 +28,8 @@ the shipped ``DigitBackbone``, ResNets          ``model.fc``
 AlexNet, VGG, MobileNet V3, EfficientNet        ``model.classifier[-1]``
 ==============================================  =========================
 
-Each function takes the model to change and changes it in place.
+The functions that take a model change it in place, except ``extract_features``,
+which leaves it as it was.
 """
 
 import torch
@@ -40,9 +41,8 @@ def replace_head(model: nn.Module, num_classes: int) -> nn.Linear:
 
     The new layer reads what the old one read, so its ``in_features`` is the
     old head's ``in_features``; it has ``num_classes`` outputs, and fresh
-    weights. Create it on the old head's device and dtype. The rest of the
-    model is left as it is. Works for every model in the table of the module
-    docstring.
+    weights. The rest of the model is left as it is. Works for every model
+    in the table of the module docstring.
 
     The lecture's snippets, and the mistake to avoid::
 
@@ -66,7 +66,7 @@ def replace_head(model: nn.Module, num_classes: int) -> nn.Linear:
     #      for a Linear ``fc`` first, else use ``classifier[-1]``. You will need the head again in
     #      fine_tune_optimizer and warm_start: a small helper function that finds it is worth writing.
     #   2. in_features comes from the old head (old.in_features), never a hard-coded 4096 or 512.
-    #   3. nn.Linear(..., device=old.weight.device, dtype=old.weight.dtype) builds it where the old one was.
+    #   3. nn.Linear(..., device=old.weight.device) builds it where the old one is (for a model on a GPU).
     #   4. Return the new layer.
     raise NotImplementedError("replace_head")
 

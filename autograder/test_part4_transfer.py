@@ -42,6 +42,7 @@ HEADS = {
 TORCHVISION = sorted(name for name in HEADS if name != "backbone")
 FEATURES = 512  # the backbone's fc.in_features
 BATCH_NORM_STATISTICS = ("running_mean", "running_var", "num_batches_tracked")
+ADAMW_DEFAULTS = {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.01, "amsgrad": False}
 
 # hypothesis runs a fixed list of examples (derandomize) and does not shrink: deterministic and quick.
 HEAD_SETTINGS = settings(
@@ -428,6 +429,11 @@ def test_fine_tune_optimizer_parameter_groups(submission, architecture):
         optimizer = fine_tune_optimizer(model, 0.02) if ratio is None else fine_tune_optimizer(model, 0.02, ratio)
         if type(optimizer) is not torch.optim.AdamW:
             fail("a torch.optim.AdamW optimizer", kind_of(optimizer))
+        for group in optimizer.param_groups:
+            changed = {key: group[key] for key, value in ADAMW_DEFAULTS.items() if group.get(key) != value}
+            if changed:
+                fail(f"AdamW's defaults besides the learning rates ({ADAMW_DEFAULTS})", f"{changed}",
+                     "set only each group's lr")
         rates = {}
         for group in optimizer.param_groups:
             for parameter in group["params"]:

@@ -28,7 +28,8 @@ the shipped ``DigitBackbone``, ResNets          ``model.fc``
 AlexNet, VGG, MobileNet V3, EfficientNet        ``model.classifier[-1]``
 ==============================================  =========================
 
-Each function takes the model to change and changes it in place.
+The functions that take a model change it in place, except ``extract_features``,
+which leaves it as it was.
 """
 
 import torch
@@ -62,9 +63,8 @@ def replace_head(model: nn.Module, num_classes: int) -> nn.Linear:
 
     The new layer reads what the old one read, so its ``in_features`` is the
     old head's ``in_features``; it has ``num_classes`` outputs, and fresh
-    weights. Create it on the old head's device and dtype. The rest of the
-    model is left as it is. Works for every model in the table of the module
-    docstring.
+    weights. The rest of the model is left as it is. Works for every model
+    in the table of the module docstring.
 
     The lecture's snippets, and the mistake to avoid::
 
