@@ -55,7 +55,7 @@ FEW_SHOT = adaptation.Budget(epochs=30, lr=1e-2, batch_size=25, frozen_epochs=6)
 PROBE = AccuracyTest(
     test="test_linear_probe_accuracy_with_5_examples_per_class",
     module="transfer",
-    threshold=0.75,
+    threshold=0.85,
     seed=0,
     measure=lambda student, seed, device: adaptation.probe_accuracy(student.linear_probe, SHOTS, FEW_SHOT, seed, device),
     record="part4_transfer_probe.md",
@@ -71,7 +71,7 @@ PROBE = AccuracyTest(
 FINE_TUNE = AccuracyTest(
     test="test_fine_tuned_accuracy_with_5_examples_per_class",
     module="transfer",
-    threshold=0.72,
+    threshold=0.82,
     seed=0,
     measure=lambda student, seed, device: adaptation.fine_tune_accuracy(student, SHOTS, FEW_SHOT, seed, device),
     record="part4_transfer_fine_tune.md",
