@@ -29,6 +29,7 @@ class AccuracyTest:
     record: str  # the calibration record's file name in autograder/calibration/
     must_fail: tuple[str, ...] = ()  # mutants (tests/mutants) whose accuracy must fall below the threshold
     context: tuple[str, ...] = ()  # other mutants and correct variants, recorded over fewer seeds
+    note: str = ""  # why the threshold is where it is, written into the calibration record
 
     def judge(self, accuracy, expected: str, likely: str) -> None:
         """Fail unless ``accuracy`` reaches the threshold; hand the number to the harness either way.

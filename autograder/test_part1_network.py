@@ -197,14 +197,14 @@ def test_parameter_count(submission):
         )
 
 
-def inputs_of_weighted_layers(model: nn.Module, images: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
-    """``(layer name, its input)`` for every Conv2d and Linear layer, in the order forward calls them."""
-    seen: list[tuple[str, torch.Tensor]] = []
+def layer_inputs(model: nn.Module, images: torch.Tensor, kinds: tuple[type, ...], within: nn.Module | None = None):
+    """``(layer name, layer, its input)`` for each layer of ``kinds`` (in ``within``), in the order forward calls them."""
+    seen: list[tuple[str, nn.Module, torch.Tensor]] = []
     names = {module: name for name, module in model.named_modules()}
     hooks = [
-        module.register_forward_pre_hook(lambda module, args: seen.append((names[module], args[0].detach())))
-        for module in model.modules()
-        if isinstance(module, (nn.Conv2d, nn.Linear))
+        module.register_forward_pre_hook(lambda module, args: seen.append((names[module], module, args[0].detach())))
+        for module in (within or model).modules()
+        if isinstance(module, kinds)
     ]
     try:
         model(images)
@@ -220,8 +220,8 @@ def test_relu_after_every_hidden_layer(submission):
     # weighted layer but the first must see a non-negative input; nn.ReLU and F.relu both pass.
     model = build(submission).eval()
     torch.manual_seed(2)
-    seen = inputs_of_weighted_layers(model, torch.randn(4, 3, 64, 64))
-    for (previous, _), (layer, layer_input) in zip(seen, seen[1:]):
+    seen = layer_inputs(model, torch.randn(4, 3, 64, 64), (nn.Conv2d, nn.Linear))
+    for (previous, _, _), (layer, _, layer_input) in zip(seen, seen[1:]):
         if layer_input.min() < 0:
             fail(
                 f"the input of {layer_name(model, layer)} to be >= 0 (it comes after a ReLU)",
@@ -252,22 +252,6 @@ def test_dropout_is_active_in_train_mode_and_off_in_eval_mode(submission):
              "pass the dropout argument to nn.Dropout instead of a fixed number")
 
 
-def inputs_of_linear_layers(model: nn.Module, images: torch.Tensor) -> list[tuple[nn.Linear, torch.Tensor]]:
-    """``(layer, its input)`` for each nn.Linear of the classifier, in the order forward calls them."""
-    seen: list[tuple[nn.Linear, torch.Tensor]] = []
-    hooks = [
-        module.register_forward_pre_hook(lambda module, args: seen.append((module, args[0].detach())))
-        for module in model.classifier.modules()
-        if isinstance(module, nn.Linear)
-    ]
-    try:
-        model(images)
-    finally:
-        for hook in hooks:
-            hook.remove()
-    return seen
-
-
 def dropped_fraction(before: torch.Tensor, after: torch.Tensor) -> float:
     """Of the values that are not zero before dropout, the fraction that are zero after it."""
     alive = before != 0
@@ -286,13 +270,13 @@ def test_dropout_before_the_first_two_linear_layers(submission, dropout):
     torch.manual_seed(3)
     images = torch.randn(64, 3, 64, 64)
     with torch.no_grad():
-        clean = inputs_of_linear_layers(model.eval(), images)
+        clean = layer_inputs(model.eval(), images, (nn.Linear,), model.classifier)
         torch.manual_seed(4)
-        noisy = inputs_of_linear_layers(model.train(), images)
+        noisy = layer_inputs(model.train(), images, (nn.Linear,), model.classifier)
         if len(noisy) != 3 or len(clean) != 3:
             fail("three nn.Linear layers in classifier, each called once per forward", f"{len(noisy)} calls")
-        (first, first_in), (second, second_in), (_, last_in) = noisy
-        before = [clean[0][1], torch.relu(first(first_in)), torch.relu(second(second_in))]
+        (_, first, first_in), (_, second, second_in), (_, _, last_in) = noisy
+        before = [clean[0][2], torch.relu(first(first_in)), torch.relu(second(second_in))]
     fractions = [dropped_fraction(b, a) for b, a in zip(before, [first_in, second_in, last_in])]
     for number, (fraction, expected) in enumerate(zip(fractions, [p, p, 0.0]), start=1):
         if abs(fraction - expected) > 0.05:

@@ -57,6 +57,13 @@ SHIFTED_DIGITS = AccuracyTest(
         "rotations up to 180 degrees",
         "colour jitter so strong the digit vanishes",
     ),
+    note=(
+        "The threshold was 0.55 until a mild but correct augmentation (RandomResizedCrop keeping 75% or more "
+        "of the area, RandomRotation(15), ColorJitter) scored 0.544 at the graded seed (0.512 to 0.580 over "
+        "seeds 0-9, median 0.547). At 0.50 it passes, while no augmentation and colour casting alone stay below "
+        "on all 20 seeds (best 0.479 and 0.480): both margins are small (about 1 and 2 points) and are the price "
+        "of accepting mild augmentations."
+    ),
 )
 ACCURACY_TESTS = [SHIFTED_DIGITS]
 

@@ -46,10 +46,10 @@ class GraderRun:
     stdout: str
     results: dict
 
-    def test(self, name: str) -> dict:
-        """The results entry of the test called ``name`` (with its parameters, if any)."""
+    def test(self, name: str, module: str | None = None) -> dict:
+        """The results entry of the test called ``name`` (with its parameters, if any), of ``module``'s part if given."""
         for test in self.results["tests"]:
-            if test["name"].split(": ", 1)[-1] == name:
+            if test["name"].split(": ", 1)[-1] == name and (module is None or test["tags"][0].endswith(f" {module}")):
                 return test
         raise KeyError(f"no test {name!r} in results; have {[t['name'] for t in self.results['tests']]}")
 

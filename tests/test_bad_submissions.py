@@ -308,3 +308,22 @@ def run_relative(folder: Path, where: Path):
     from tests.grader_run import GraderRun  # noqa: PLC0415
 
     return GraderRun(completed.returncode, completed.stdout + completed.stderr, json.loads((where / "results.json").read_text()))
+
+
+def test_a_run_time_limit_bounds_the_whole_run(tmp_path):
+    # Every part hangs at import: each part's first test waits for its limit, and once the run's own limit
+    # is spent the tests left fail at once as not graded, so the results file comes within the limit.
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    for module in PARTS:
+        (folder / f"{module}.py").write_text("while True:\n    pass\n")
+    started = time.monotonic()
+    run = run_autograder(
+        tmp_path / "results.json", *selection(), "--time-limit-scale", "0.1", "--run-time-limit", "10", target=folder
+    )
+    assert time.monotonic() - started < 40  # the limit, the grader's start-up and one stop's grace
+    check_gradescope_results(run.results)
+    outputs = [test["output"] for test in run.results["tests"]]
+    assert outputs[0].startswith("time limit exceeded")
+    assert any(output.startswith("not graded: the run's time limit (10 s) was spent") for output in outputs), outputs
+    assert run.results["score"] == 0

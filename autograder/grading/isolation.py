@@ -47,9 +47,7 @@ import faulthandler
 import io
 import json
 import os
-import pwd
 import re
-import resource
 import selectors
 import signal
 import stat
@@ -63,6 +61,10 @@ from pathlib import Path
 import pytest
 
 from autograder import accuracy
+
+if sys.platform != "win32":  # Windows has no fork: the grader runs tests in its own process there
+    import pwd
+    import resource
 from autograder.grading.integrity import Snapshot
 from autograder.grading.messages import explain, safe_str, shorten
 
@@ -112,7 +114,7 @@ class Limits:
 class Confinement:
     """Whom student code runs as (root only: an unprivileged account, or None) and what it must not see."""
 
-    account: pwd.struct_passwd | None
+    account: "pwd.struct_passwd | None"
     hidden: tuple[Path, ...]  # the grader's sources, the solutions, the meta-tests, the results file
 
 
@@ -147,7 +149,7 @@ def readable_by_others(path: Path) -> bool:
     return bool(mode & stat.S_IROTH) and (not path.is_dir() or bool(mode & stat.S_IXOTH))
 
 
-def student_account(needed: list[Path]) -> tuple[pwd.struct_passwd | None, str]:
+def student_account(needed: list[Path]) -> tuple["pwd.struct_passwd | None", str]:
     """The unprivileged account to run student code as, and a note for the instructor if there is none.
 
     Only when the harness runs as root (Gradescope). The account must be able
@@ -155,7 +157,7 @@ def student_account(needed: list[Path]) -> tuple[pwd.struct_passwd | None, str]:
     the data and the submission (``needed``); where it cannot (a Python
     installed in root's home, say), student code runs as root, and the note says why.
     """
-    if os.geteuid() != 0:
+    if not available() or os.geteuid() != 0:
         return None, ""
     for name in STUDENT_ACCOUNTS:
         try:
