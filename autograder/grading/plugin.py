@@ -129,7 +129,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--threads", default=1, type=int, help="PyTorch threads per test (default 1, as on Gradescope)")
     group.addoption(
-        "--memory-limit", default=600, type=int, help="MB a test's process may allocate beyond the grader's own (default 600)"
+        "--memory-limit", default=400, type=int, help="MB a test's process may allocate beyond the grader's own (default 400)"
     )
     group.addoption(
         "--run-time-limit",
