@@ -46,7 +46,8 @@ def train_one_epoch(loader, model: nn.Module, criterion, optimizer, device) -> f
         device: where ``model`` is; move each batch there.
 
     Returns:
-        The mean loss per example over the epoch, as a Python ``float``.
+        The mean loss per example over the epoch, as a Python ``float`` (the mean of
+        the batches' losses is accepted too: it differs only when the last batch is smaller).
     """
     # TODO: the lecture's loop. Hints:
     #   1. Put the model in training mode once, before the loop (dropout on).
@@ -59,7 +60,7 @@ def train_one_epoch(loader, model: nn.Module, criterion, optimizer, device) -> f
 
 
 def evaluate(loader, model: nn.Module, criterion, device) -> tuple[float, float]:
-    """Mean loss per example and accuracy of ``model`` on ``loader``.
+    """Mean loss per example (or per batch, as in ``train_one_epoch``) and accuracy of ``model`` on ``loader``.
 
     Returns:
         ``(loss, accuracy)`` as Python floats; accuracy is the fraction of all

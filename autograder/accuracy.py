@@ -15,6 +15,8 @@ from typing import Callable
 
 import torch
 
+from autograder.checks import check_float, fail
+
 
 @dataclass(frozen=True)
 class AccuracyTest:
@@ -27,3 +29,29 @@ class AccuracyTest:
     record: str  # the calibration record's file name in autograder/calibration/
     must_fail: tuple[str, ...] = ()  # mutants (tests/mutants) whose accuracy must fall below the threshold
     context: tuple[str, ...] = ()  # other mutants and correct variants, recorded over fewer seeds
+    note: str = ""  # why the threshold is where it is, written into the calibration record
+
+    def judge(self, accuracy, expected: str, likely: str) -> None:
+        """Fail unless ``accuracy`` reaches the threshold; hand the number to the harness either way.
+
+        The harness checks the number again in its own process, where no
+        student code ran (:meth:`confirm`), so a test that passes only
+        because its threshold or its checks were rewritten still fails.
+        """
+        accuracy = check_float(accuracy, "the measured accuracy")
+        MEASURED[self.test] = accuracy
+        if accuracy < self.threshold:
+            fail(expected, f"{accuracy:.1%}", likely)
+
+    def confirm(self, measured: dict) -> str | None:
+        """In the harness: why a pass reported for this test cannot stand, or None if it can."""
+        value = measured.get(self.test) if type(measured) is dict else None
+        if type(value) is not float:
+            return "the test reported a pass without its measured accuracy"
+        if not value >= self.threshold:
+            return f"the test reported a pass with an accuracy of {value:.1%}, below the threshold {self.threshold:.0%}"
+        return None
+
+
+# Accuracies measured in this process by AccuracyTest.judge, by test name: sent to the harness with the verdict.
+MEASURED: dict[str, float] = {}

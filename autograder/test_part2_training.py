@@ -1,6 +1,9 @@
 """Part 2: optimizer, schedule, training loop, evaluation and fit (``training.*``)."""
 
+import contextlib
+import io
 import math
+import re
 
 import pytest
 import torch
@@ -9,13 +12,15 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from autograder import reference
 from autograder.accuracy import AccuracyTest
-from autograder.checks import check_close, check_float, fail, kind_of
+from autograder.checks import check_close, check_float, check_type, fail, kind_of
 from autograder.training_probes import (
     CountingSGD,
     GradientRecorder,
     GraphWatchingLoss,
     ModeRecorder,
+    MoveWatchingLoss,
     StepCountingScheduler,
+    UnmovedBatches,
 )
 from dlcv.device import pick_device
 
@@ -89,6 +94,21 @@ def test_make_optimizer_is_adamw_with_the_given_lr(submission):
         fail("every parameter of the model in the optimizer", f"{missing} missing", "pass model.parameters()")
 
 
+@pytest.mark.points(1)
+def test_make_optimizer_keeps_pytorch_defaults(submission):
+    optimizer = submission.get("training.make_optimizer")(tiny_model(), lr=0.0123)
+    check_type(optimizer, (torch.optim.AdamW, torch.optim.Adam), "make_optimizer's result")
+    reference_defaults = torch.optim.AdamW(tiny_model().parameters(), lr=0.0123).defaults
+    for key in ("betas", "eps", "weight_decay", "amsgrad", "maximize"):
+        found = optimizer.param_groups[0].get(key, optimizer.defaults.get(key))
+        if found != reference_defaults[key]:
+            fail(
+                f"AdamW's default {key}={reference_defaults[key]!r} (the docstring: keep PyTorch's other defaults)",
+                f"{key}={found!r}",
+                f"pass only the parameters and lr: torch.optim.AdamW(model.parameters(), lr=lr)",
+            )
+
+
 @pytest.mark.points(2)
 @pytest.mark.parametrize("step_size, gamma", [(4, 0.5), (3, 0.1)])
 def test_make_scheduler_learning_rate_trace_over_12_epochs(submission, step_size, gamma):
@@ -157,6 +177,27 @@ def test_train_one_epoch_uses_train_mode(submission):
         )
 
 
+def check_moved(model: ModeRecorder, loss: MoveWatchingLoss, function: str) -> None:
+    """Every batch given to the model and the loss had been moved to the device first."""
+    if not model.moved:
+        fail(f"{function} to call the model on every batch", "no call")
+    if not all(model.moved) or not all(labels for _, labels in loss.moved):
+        what = "the images" if not all(model.moved) else "the labels"
+        fail(
+            f"{function} to move each batch to the device (images.to(device), labels.to(device)) before using it",
+            f"{what} given to the {'model' if what == 'the images' else 'loss'} as they came from the loader",
+            "move both images and labels: on a GPU, a model's weights and a batch left on the CPU cannot meet",
+        )
+
+
+@pytest.mark.points(1)
+def test_train_one_epoch_moves_each_batch_to_the_device(submission):
+    model, loss = ModeRecorder(tiny_model()), MoveWatchingLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    submission.get("training.train_one_epoch")(UnmovedBatches(tiny_data()), model, loss, optimizer, CPU)
+    check_moved(model, loss, "train_one_epoch")
+
+
 @pytest.mark.points(2)
 def test_train_one_epoch_returns_mean_loss_as_python_float(submission):
     model, loader = tiny_model(), tiny_data(examples=32, batch_size=8)  # equal batches: per batch = per example
@@ -217,7 +258,19 @@ def test_evaluate_counts_accuracy_over_examples(submission):
              "the last batch is smaller: count correct predictions and examples over the whole loader")
     if math.isclose(accuracy, 60.0, rel_tol=1e-6):
         fail("accuracy as a fraction, 0.6", "60.0", "do not multiply by 100")
-    check_close(accuracy, 0.6, "accuracy (6 of 10 examples right)", "compare logits.argmax(dim=1) with the labels")
+    if math.isclose(accuracy, 2.0, rel_tol=1e-6):
+        fail("accuracy 0.6 (6 of 10 examples right)", "2.0: the 6 right predictions divided by the 3 batches",
+             "divide the number of right predictions by the number of examples, not of batches")
+    if math.isclose(accuracy, 6.0, rel_tol=1e-6):
+        fail("accuracy as a fraction, 0.6", "6.0, the number of right predictions",
+             "divide the number of right predictions by the number of examples")
+    check_close(
+        accuracy,
+        0.6,
+        "accuracy (6 of 10 examples right)",
+        "count a prediction as right when logits.argmax(dim=1) equals the label, over every example of the loader, "
+        "and divide by the number of examples",
+    )
 
 
 @pytest.mark.points(1)
@@ -228,6 +281,13 @@ def test_evaluate_returns_mean_loss(submission):
     loss, _ = submission.get("training.evaluate")(loader, model, nn.CrossEntropyLoss(), CPU)
     check_float(loss, "the loss returned by evaluate")
     check_close(loss, expected, "the mean loss over the loader", "average the batch losses, not sum them")
+
+
+@pytest.mark.points(1)
+def test_evaluate_moves_each_batch_to_the_device(submission):
+    model, loss = ModeRecorder(tiny_model()), MoveWatchingLoss()
+    submission.get("training.evaluate")(UnmovedBatches(tiny_data()), model, loss, CPU)
+    check_moved(model, loss, "evaluate")
 
 
 @pytest.mark.points(2)
@@ -248,6 +308,20 @@ def test_evaluate_runs_without_gradients(submission):
              "wrap the loop in torch.no_grad() (or torch.inference_mode()): evaluation needs no graph")
 
 
+@pytest.mark.points(1)
+def test_evaluate_leaves_gradient_tracking_on(submission):
+    torch.set_grad_enabled(True)
+    submission.get("training.evaluate")(tiny_data(), tiny_model(), nn.CrossEntropyLoss(), CPU)
+    if not torch.is_grad_enabled():
+        fail(
+            "gradient tracking back on after evaluate returns",
+            "gradient tracking still off",
+            "torch.set_grad_enabled(False) (or torch.no_grad() called as a function) switches gradients off for "
+            "everything after it, so the next epoch of training cannot call backward; use `with torch.no_grad():`, "
+            "which turns them back on when the block ends",
+        )
+
+
 # ---------------------------------------------------------------- fit
 
 
@@ -260,6 +334,20 @@ def run_fit(submission, epochs: int = 3):
         model, loader, tiny_data(seed=1), nn.CrossEntropyLoss(), optimizer, scheduler, epochs, CPU
     )
     return history, scheduler, len(loader)
+
+
+def check_history(history, epochs: int) -> dict:
+    """``history`` is a dict of the four documented lists of ``epochs`` Python floats."""
+    check_type(history, dict, "the history fit returns")
+    for key in ("train_loss", "test_loss", "test_accuracy", "lr"):
+        if key not in history:
+            fail(f"the key {key!r} in the history", f"keys {sorted(map(str, history))}")
+        check_type(history[key], list, f"history[{key!r}]")
+        if len(history[key]) != epochs:
+            fail(f"{epochs} entries (one per epoch) in history[{key!r}]", f"{len(history[key])}")
+        for value in history[key]:
+            check_float(value, f"each entry of history[{key!r}]")
+    return history
 
 
 @pytest.mark.points(3)
@@ -276,25 +364,74 @@ def test_fit_steps_the_scheduler_once_per_epoch(submission):
     if steps != [batches, 2 * batches, 3 * batches]:
         fail(f"each scheduler.step() after an epoch's {batches} optimizer steps (after {[batches, 2 * batches, 3 * batches]})",
              f"after {steps}", "call scheduler.step() at the end of the epoch, after training")
+    if scheduler.given_arguments:
+        fail("scheduler.step() called without an argument", "scheduler.step(...) given a value (a loss or an epoch)",
+             "StepLR counts its own epochs: a value passed to step() is taken as the epoch number and sets the "
+             "learning rate wrongly (ReduceLROnPlateau is the scheduler that takes a metric)")
 
 
 @pytest.mark.points(2)
 def test_fit_returns_the_history(submission):
-    history, _, _ = run_fit(submission, epochs=3)
-    if not isinstance(history, dict):
-        fail("a dict history", type(history).__name__)
-    for key in ("train_loss", "test_loss", "test_accuracy", "lr"):
-        if key not in history:
-            fail(f"the key {key!r} in the history", f"keys {sorted(history)}")
-        if len(history[key]) != 3:
-            fail(f"3 entries (one per epoch) in history[{key!r}]", f"{len(history[key])}")
-        for value in history[key]:
-            check_float(value, f"each entry of history[{key!r}]")
+    history, scheduler, batches = run_fit(submission, epochs=3)
+    check_history(history, 3)
     if not all(math.isclose(a, b) for a, b in zip(history["lr"], [0.1, 0.05, 0.025])):
-        fail("history['lr'] = [0.1, 0.05, 0.025] (read before each epoch's scheduler step)", f"{history['lr']}",
-             "record optimizer.param_groups[0]['lr'] at the start of the epoch")
+        used = scheduler.optimizer.lr_at_step[::batches]  # the rate each epoch's first step trained with
+        if all(math.isclose(a, b) for a, b in zip(history["lr"], used)):
+            likely = (
+                f"history['lr'] does hold the rates the epochs trained with ({used}): the schedule itself is off; "
+                "see the scheduler test (scheduler.step() once per epoch, after the epoch, with no argument)"
+            )
+        else:
+            likely = "record optimizer.param_groups[0]['lr'] at the start of each epoch, before training"
+        fail("history['lr'] = [0.1, 0.05, 0.025] (read before each epoch's scheduler step)", f"{history['lr']}", likely)
     if not all(0.0 <= a <= 1.0 for a in history["test_accuracy"]):
         fail("test accuracies between 0 and 1", f"{history['test_accuracy']}")
+
+
+@pytest.mark.points(2)
+def test_fit_evaluates_on_the_test_loader(submission):
+    # With a learning rate of 0 the model never changes, so every epoch's losses and accuracy are known.
+    model = tiny_model()
+    train_loader, test_loader = tiny_data(seed=0), tiny_data(examples=24, seed=7)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+    with torch.no_grad():
+        def measured(loader):
+            losses = [(nn.functional.cross_entropy(model(x), y).item(), len(y)) for x, y in loader]
+            right = sum((model(x).argmax(1) == y).sum().item() for x, y in loader)
+            return sum(l * n for l, n in losses) / sum(n for _, n in losses), right / len(loader.dataset)
+        train_loss, _ = measured(train_loader)
+        test_loss, test_accuracy = measured(test_loader)
+    history = check_history(
+        submission.get("training.fit")(model, train_loader, test_loader, nn.CrossEntropyLoss(), optimizer, scheduler, 2, CPU), 2
+    )
+    if not all(math.isclose(x, test_accuracy, abs_tol=1e-6) for x in history["test_accuracy"]) or not all(
+        math.isclose(x, test_loss, rel_tol=1e-4) for x in history["test_loss"]
+    ):
+        on_train = all(math.isclose(x, train_loss, rel_tol=1e-4) for x in history["test_loss"])
+        fail(
+            f"history['test_loss'] = {test_loss:.4f} and history['test_accuracy'] = {test_accuracy:.4f} each epoch "
+            "(the test loader's, with a learning rate of 0 nothing changes)",
+            f"{[round(x, 4) for x in history['test_loss']]} and {[round(x, 4) for x in history['test_accuracy']]}",
+            "fit evaluates on the training loader: pass test_loader to evaluate" if on_train
+            else "evaluate the model on test_loader after each epoch and record what evaluate returns",
+        )
+    if not all(math.isclose(x, train_loss, rel_tol=1e-4) for x in history["train_loss"]):
+        fail(f"history['train_loss'] = {train_loss:.4f} each epoch (the training loader's mean loss)",
+             f"{[round(x, 4) for x in history['train_loss']]}", "record what train_one_epoch returns on train_loader")
+
+
+@pytest.mark.points(1)
+def test_fit_shows_a_progress_bar_over_the_epochs(submission):
+    shown = io.StringIO()
+    with contextlib.redirect_stderr(shown):
+        run_fit(submission, epochs=3)
+    if not re.search(r"\b3/3\b", shown.getvalue()):
+        fail(
+            "a tqdm progress bar over the 3 epochs (it ends showing 3/3)",
+            "none" if not shown.getvalue().strip() else f"other output: {shown.getvalue().strip()[-120:]!r}",
+            "wrap the epochs in tqdm: for epoch in tqdm(range(epochs)) (or trange(epochs))",
+        )
 
 
 @pytest.mark.points(4, time_limit=180)
@@ -302,10 +439,9 @@ def test_fit_trains_the_grader_model_to_accuracy_threshold(submission):
     for name in ("make_optimizer", "make_scheduler", "fit"):
         submission.get(f"training.{name}")  # a readable failure for a missing name before training
     accuracy = FIT.measure(submission.module("training"), FIT.seed, pick_device())
-    if accuracy < FIT.threshold:
-        fail(
-            f"test accuracy of at least {FIT.threshold:.0%} for the grader's model trained by your fit",
-            f"{accuracy:.1%}",
-            "a step of the loop is missing or misplaced (zero_grad, backward, optimizer.step), "
-            "or the scheduler lowers the learning rate every batch",
-        )
+    FIT.judge(
+        accuracy,
+        f"test accuracy of at least {FIT.threshold:.0%} for the grader's model trained by your fit",
+        "a step of the loop is missing or misplaced (zero_grad, backward, optimizer.step), "
+        "or the scheduler lowers the learning rate every batch",
+    )

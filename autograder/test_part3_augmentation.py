@@ -25,6 +25,10 @@ THE_STEPS = "Resize((image_size, image_size)), three channels, ToTensor(), Norma
 VALUE_TOLERANCE = 4 / 255 / MNIST_STD[0]
 PROBE_SIZE = 32  # the probes' transforms output 32 x 32 images: enough to see a shape, and fast
 SAMPLES = 100  # augmented copies per probe
+# A copy whose best match with any flip, turn or lean of the probe is below this has lost part of its shape.
+# Measured over 100 copies each: the solution and five other correct augmentations never below 0.75 (q10 >= 0.89);
+# shifts of 45% of the side, heavy erasing, crops of 10-40% of the area: 15 to 66 copies below 0.7.
+RECOGNISABLE = 0.7
 
 # hypothesis runs a fixed list of examples (derandomize) and does not shrink: deterministic and quick.
 CONTRACT_SETTINGS = settings(
@@ -34,7 +38,7 @@ CONTRACT_SETTINGS = settings(
 SHIFTED_DIGITS = AccuracyTest(
     test="test_augmentation_helps_on_shifted_digits",
     module="augmentation",
-    threshold=0.55,
+    threshold=0.50,
     seed=0,
     measure=lambda student, seed, device: shifted_digits.accuracy_after_training(student.train_transform(64), seed, device),
     record="part3_augmentation.md",
@@ -42,11 +46,23 @@ SHIFTED_DIGITS = AccuracyTest(
     context=(
         "shifts only, by a padded random crop",
         "rotation and shifts without colour casting",
+        "mild random resized crop, rotation and colour jitter",
+        "affine with shear and brightness",
+        "perspective and shifts",
+        "small erased patches",
+        "rotation, padded crop and strong colour casting",
         "horizontal flip",
         "vertical flip",
         "the lecture's flips and quarter turns",
         "rotations up to 180 degrees",
         "colour jitter so strong the digit vanishes",
+    ),
+    note=(
+        "The threshold was 0.55 until a mild but correct augmentation (RandomResizedCrop keeping 75% or more "
+        "of the area, RandomRotation(15), ColorJitter) scored 0.544 at the graded seed (0.512 to 0.580 over "
+        "seeds 0-9, median 0.547). At 0.50 it passes, while no augmentation and colour casting alone stay below "
+        "on all 20 seeds (best 0.479 and 0.480): both margins are small (about 1 and 2 points) and are the price "
+        "of accepting mild augmentations."
     ),
 )
 ACCURACY_TESTS = [SHIFTED_DIGITS]
@@ -121,10 +137,16 @@ def apply(transform, image: Image.Image, name: str, size: int) -> torch.Tensor:
         f"the {name} must end with ToTensor() and Normalize(...) and output three channels "
         f"of image_size x image_size whatever the input ({THE_STEPS})"
     )
-    if isinstance(out, torch.Tensor) and out.dim() == 3 and out.shape[0] == 1:
-        likely = "convert the image to 3 channels (image.convert('RGB') or Grayscale(num_output_channels=3))"
-    if isinstance(out, torch.Tensor) and out.dim() == 3 and out.shape[0] == 3 and out.shape[1:] != (size, size):
-        likely = "resize to a square: Resize((image_size, image_size)); Resize(image_size) keeps the aspect ratio"
+    if type(out) is torch.Tensor and out.dim() == 3 and out.shape[0] == 1:
+        likely = (
+            "convert the image to 3 channels with the given to_rgb (image.convert('RGB')), which repeats a grey "
+            "image over the three channels and keeps a colour image's colours"
+        )
+    if type(out) is torch.Tensor and out.dim() == 3 and out.shape[0] == 3 and out.shape[1:] != (size, size):
+        if out.shape[1] == out.shape[2]:
+            likely = f"the size is fixed at {out.shape[1]}: resize with Resize((image_size, image_size)), the argument"
+        else:
+            likely = "resize to a square: Resize((image_size, image_size)); Resize(image_size) keeps the aspect ratio"
     return check_tensor(out, f"the {name} of {describe(image)}", shape=(3, size, size), dtype=torch.float32, likely=likely)
 
 
@@ -330,12 +352,24 @@ def test_no_flips_or_large_rotations(submission):
     )[:, None]
     seed_everything(0)
     counts = dict.fromkeys(views, 0)
+    damaged = 0
     for _ in range(SAMPLES):
         sample = ink(apply(train, probe_p(), "train transform", PROBE_SIZE).mean(0))
         # Best match over shifts of up to a quarter of the side (cross-correlation), then over angles.
         scores = F.conv2d(sample[None, None], kernels, padding=PROBE_SIZE // 4).amax(dim=(0, 2, 3))
-        best = int(scores.view(len(views), len(angles)).amax(dim=1).argmax())
-        counts[list(views)[best]] += 1
+        per_view = scores.view(len(views), len(angles)).amax(dim=1)
+        if per_view.max() < RECOGNISABLE:
+            damaged += 1  # matches no view well: part of the shape is gone (cropped out, erased), not flipped
+            continue
+        counts[list(views)[int(per_view.argmax())]] += 1
+    if damaged >= 0.1 * SAMPLES:
+        fail(
+            "augmented copies of an asymmetric shape (a 'P') to keep the whole shape, moved or leaning a little",
+            f"{damaged} of {SAMPLES} copies in which the shape was no longer recognisable (part of it gone)",
+            "crops, shifts, zooms or erasing remove part of the digit, which can change its label (a 7 cut in half "
+            "is a 1). The docstring's limits: shifts up to about 15% of the side, crops keeping at least 75% of "
+            "the area, erased patches up to about 10% of the image.",
+        )
     changed = {name: count for name, count in counts.items() if name != "original" and count}
     flagged = [name for name, count in changed.items() if count >= 0.15 * SAMPLES]
     if flagged or sum(changed.values()) >= 0.35 * SAMPLES:
@@ -382,13 +416,12 @@ def test_augmentation_helps_on_shifted_digits(submission):
     transform = build(submission, "train_transform", 64)
     apply(transform, sample_digits()[0], "train transform", 64)  # a readable failure before training
     accuracy = SHIFTED_DIGITS.measure(submission.module("augmentation"), SHIFTED_DIGITS.seed, pick_device())
-    if accuracy < SHIFTED_DIGITS.threshold:
-        fail(
-            f"the autograder's small network, trained on {shifted_digits.TRAIN_IMAGES} digits with your train "
-            f"transform, to classify at least {SHIFTED_DIGITS.threshold:.0%} of the shifted digits (test digits "
-            f"shifted by up to 4 pixels of 28, rotated by up to {shifted_digits.MAX_DEGREES:g} degrees and tinted)",
-            f"{accuracy:.1%}",
-            "the augmentation does not cover how real digits vary. Include small shifts (RandomAffine translate "
-            "or RandomCrop with padding), small rotations (up to about 20 degrees) and colour casting; without "
-            "augmentation this network reaches about 45% on these digits",
-        )
+    SHIFTED_DIGITS.judge(
+        accuracy,
+        f"the autograder's small network, trained on {shifted_digits.TRAIN_IMAGES} digits with your train "
+        f"transform, to classify at least {SHIFTED_DIGITS.threshold:.0%} of the shifted digits (test digits "
+        f"shifted by up to 4 pixels of 28, rotated by up to {shifted_digits.MAX_DEGREES:g} degrees and tinted)",
+        "the augmentation does not cover how real digits vary. Include small shifts (RandomAffine translate "
+        "or RandomCrop with padding, up to about 15% of the side), small rotations (up to about 20 degrees) and "
+        "colour casting; without augmentation this network reaches about 45% on these digits",
+    )

@@ -40,9 +40,11 @@ class ModeRecorder(nn.Module):
         super().__init__()
         self.model = model
         self.calls: list[tuple[bool, bool]] = []  # (training, grad enabled)
+        self.moved: list[bool] = []  # whether each input had been moved to the device (see Unmoved)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.calls.append((self.training, torch.is_grad_enabled()))
+        self.moved.append(type(x) is not Unmoved)
         return self.model(x)
 
 
@@ -86,26 +88,77 @@ class GraphWatchingLoss:
 
 
 class CountingSGD(torch.optim.SGD):
-    """SGD that counts its steps."""
+    """SGD that counts its steps and records the learning rate each step used."""
 
     def __init__(self, params, lr: float):
         super().__init__(params, lr=lr)
         self.steps_taken = 0
+        self.lr_at_step: list[float] = []
 
     def step(self, closure=None):
         self.steps_taken += 1
+        self.lr_at_step.append(self.param_groups[0]["lr"])
         return super().step(closure)
 
 
 class StepCountingScheduler(torch.optim.lr_scheduler.StepLR):
-    """StepLR over a :class:`CountingSGD` that records, at each of its steps, how many optimizer steps came before."""
+    """StepLR over a :class:`CountingSGD` that records, at each of its steps, how many optimizer steps came
+    before, and whether it was given an argument (``scheduler.step(loss)``)."""
 
     def __init__(self, optimizer: CountingSGD, step_size: int, gamma: float):
         self.optimizer_steps_at_step: list[int] | None = None  # StepLR's constructor steps once; not counted
+        self.given_arguments = False
         super().__init__(optimizer, step_size=step_size, gamma=gamma)
         self.optimizer_steps_at_step = []
 
     def step(self, *args, **kwargs):
         if self.optimizer_steps_at_step is not None:
             self.optimizer_steps_at_step.append(self.optimizer.steps_taken)
+            self.given_arguments = self.given_arguments or bool(args or kwargs)
         return super().step(*args, **kwargs)
+
+
+MOVES = {torch.Tensor.to, torch.Tensor.cuda, torch.Tensor.cpu}
+
+
+class Unmoved(torch.Tensor):
+    """A batch as the loader gives it; moving it (``.to(device)``, ``.cuda()``, ``.cpu()``) makes it a plain tensor.
+
+    A model or loss that receives an ``Unmoved`` tensor was given a batch
+    that was never moved to the device: on a GPU, that is a device mismatch.
+    """
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        result = super().__torch_function__(func, types, args, kwargs or {})
+        if func in MOVES and isinstance(result, torch.Tensor):
+            with torch._C.DisableTorchFunctionSubclass():
+                return result.as_subclass(torch.Tensor)
+        return result
+
+
+class UnmovedBatches:
+    """The batches of ``loader`` as :class:`Unmoved` tensors; ``len()`` and ``.dataset`` as the loader's."""
+
+    def __init__(self, loader):
+        self.loader = loader
+        self.dataset = loader.dataset
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __iter__(self):
+        for images, labels in self.loader:
+            yield images.as_subclass(Unmoved), labels.as_subclass(Unmoved)
+
+
+class MoveWatchingLoss:
+    """Cross-entropy that records, per batch, whether the logits and labels it got were moved to the device."""
+
+    def __init__(self):
+        self.moved: list[tuple[bool, bool]] = []  # (logits, labels)
+
+    def __call__(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        self.moved.append((type(logits) is not Unmoved, type(labels) is not Unmoved))
+        with torch._C.DisableTorchFunctionSubclass():
+            return nn.functional.cross_entropy(logits.as_subclass(torch.Tensor), labels.as_subclass(torch.Tensor))

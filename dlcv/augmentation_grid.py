@@ -22,7 +22,7 @@ from torchvision.utils import make_grid, save_image
 
 from dlcv.data import IMAGE_SIZE, MNIST_MEAN, MNIST_STD, mnist_split, normalize_digits, resize_digits
 from dlcv.device import seed_everything
-from dlcv.target import load_module
+from dlcv.student_module import load_student_module
 
 
 def augmentation_grid(train_transform, digits: int = 10, samples: int = 8, image_size: int = IMAGE_SIZE, seed: int = 0):
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    module = load_module(args.target, "augmentation")
+    module = load_student_module(args.target, "augmentation")
     try:
         grid = augmentation_grid(
             module.train_transform(args.image_size), min(args.digits, 10), args.samples, args.image_size, args.seed

@@ -34,7 +34,7 @@ from dlcv.segmentation import (
     segmentation_split,
     train_segmentation,
 )
-from dlcv.target import load_module
+from dlcv.student_module import load_student_module
 
 # One colour per digit class (matplotlib's "tab10" colours); the background keeps the canvas's grey.
 TAB10 = [
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    module = load_module(args.target, "unet")
+    module = load_student_module(args.target, "unet")
     device = pick_device()
     seed_everything(args.seed)
     train, test = segmentation_split(TRAIN_CANVASES, args.canvases)

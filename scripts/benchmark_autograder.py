@@ -1,20 +1,26 @@
 """Time the autograder on the solutions, on one CPU core and on all of them, and measure its peak memory.
 
 Runs ``python -m pytest FILES --target solutions -p no:cacheprovider -q``
-``--runs`` times pinned to core 0 (``taskset -c 0``, Gradescope's default
-machine has at most one) and ``--runs`` times unpinned, and reports the
-median wall time of each. Peak memory is the maximum resident set size of the
-pytest process (``/usr/bin/time -v`` where present, else
-``resource.getrusage(RUSAGE_CHILDREN)``), shown beside that of a bare
-``python -c "import torch, torchvision"`` measured the same way: the
-difference is what the tests themselves add.
+(plus ``--pytest-args``) ``--runs`` times pinned to core 0 (``taskset -c 0``:
+Gradescope's default machine has at most one) and ``--runs`` times unpinned,
+and reports the median wall time of each. Memory is sampled every 50 ms over
+the whole process tree (the grader and the process it forks for each test):
+
+- *peak memory*: the largest sum of proportional set sizes (PSS) over the
+  tree, which counts a page shared by the grader and a test's process once,
+  as a container's memory limit does;
+- *peak RSS*: the largest resident set of any one process.
+
+Both are shown beside those of a bare ``python -c "import torch, torchvision"``
+measured the same way: the difference is what grading adds.
 
 Nothing is written into the repository (no pytest cache, no ``__pycache__``).
 
 Usage (from the repository root)::
 
-    PYTHONPATH=. .venv/bin/python scripts/benchmark_autograder.py                      # all autograder/test_part*.py
-    PYTHONPATH=. .venv/bin/python scripts/benchmark_autograder.py autograder/test_part1_network.py --runs 5
+    python scripts/benchmark_autograder.py                                # every autograder/test_part*.py
+    python scripts/benchmark_autograder.py autograder/test_part1_network.py --runs 5
+    python scripts/benchmark_autograder.py --pytest-args="--no-isolation"   # the cost of isolation, by difference
 """
 
 from __future__ import annotations
@@ -22,43 +28,65 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
-import resource
+import shlex
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
+import threading
 import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-TIME = "/usr/bin/time"
+sys.path.insert(0, str(REPO_ROOT))
+
+from autograder.grading.isolation import descendants  # noqa: E402  (after the path is set)
+
 BARE = [sys.executable, "-c", "import torch, torchvision"]
+SAMPLE_SECONDS = 0.05
 
 
-def measure(command: list[str], pin: bool) -> tuple[float, float, int, str]:
-    """Run ``command`` once; return (wall seconds, peak RSS in MiB, exit status, output tail)."""
+def memory_kib(pid: int) -> tuple[int, int]:
+    """``(PSS, RSS)`` of ``pid`` in KiB, or zeros if it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0, 0
+    values = {line.split(":")[0]: int(line.split()[1]) for line in text.splitlines()[1:] if line.split()[-1] == "kB"}
+    return values.get("Pss", 0), values.get("Rss", 0)
+
+
+class Sampler(threading.Thread):
+    """Samples the memory of a process tree until stopped; keeps the peaks."""
+
+    def __init__(self, root: int):
+        super().__init__(daemon=True)
+        self.root, self.peak_pss, self.peak_rss = root, 0, 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            sizes = [memory_kib(pid) for pid in [self.root, *descendants(self.root)]]
+            self.peak_pss = max(self.peak_pss, sum(pss for pss, _ in sizes))
+            self.peak_rss = max([self.peak_rss, *(rss for _, rss in sizes)])
+            time.sleep(SAMPLE_SECONDS)
+
+
+def measure(command: list[str], pin: bool) -> tuple[float, float, float, int, str]:
+    """Run ``command`` once; return (wall seconds, peak PSS of the tree and peak RSS of one process in MiB, exit status, output tail)."""
     prefix = ["taskset", "-c", "0"] if pin else []
     environment = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=str(REPO_ROOT))
-    with tempfile.TemporaryDirectory(prefix="benchmark-") as scratch:
-        report = Path(scratch) / "time.txt"
-        use_time = Path(TIME).is_file()
-        wrapped = [TIME, "-v", "-o", str(report), *command] if use_time else command
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        start = time.perf_counter()
-        done = subprocess.run(prefix + wrapped, cwd=REPO_ROOT, env=environment, capture_output=True, text=True)
-        wall = time.perf_counter() - start
-        if use_time:
-            match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", report.read_text())
-            peak_kib = int(match.group(1))
-        else:
-            # ru_maxrss of children is the largest child so far (KiB on Linux): valid if this child is the largest.
-            peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-            if peak_kib == before:
-                print("warning: RUSAGE_CHILDREN did not grow; the peak shown is an earlier child's", file=sys.stderr)
-    tail = (done.stdout + done.stderr).strip().splitlines()[-1:] or [""]
-    return wall, peak_kib / 1024, done.returncode, tail[0]
+    start = time.perf_counter()
+    process = subprocess.Popen(prefix + command, cwd=REPO_ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    sampler = Sampler(process.pid)
+    sampler.start()
+    output, _ = process.communicate()
+    wall = time.perf_counter() - start
+    sampler.done.set()
+    sampler.join()
+    lines = [line for line in output.strip().splitlines() if line.strip()]
+    summary = next((line for line in reversed(lines) if " passed" in line or " failed" in line), lines[-1] if lines else "")
+    return wall, sampler.peak_pss / 1024, sampler.peak_rss / 1024, process.returncode, summary.strip("= ")
 
 
 def main() -> None:
@@ -66,9 +94,14 @@ def main() -> None:
     parser.add_argument("files", nargs="*", help="test files (default: every autograder/test_part*.py)")
     parser.add_argument("--runs", type=int, default=3, help="runs per setting (default 3)")
     parser.add_argument("--target", default="solutions", help="the --target to grade (default solutions)")
+    parser.add_argument("--pytest-args", default="", help="more arguments for the grader, e.g. \"--no-isolation\"")
+    parser.add_argument("--cores", choices=["one", "all", "both"], default="both", help="pin to one core, use all, or both")
     options = parser.parse_args()
     files = options.files or sorted(str(p.relative_to(REPO_ROOT)) for p in REPO_ROOT.glob("autograder/test_part*.py"))
-    pytest_command = [sys.executable, "-m", "pytest", *files, "--target", options.target, "-p", "no:cacheprovider", "-q"]
+    pytest_command = [
+        sys.executable, "-m", "pytest", *files, "--target", options.target, "-p", "no:cacheprovider", "-q",
+        *shlex.split(options.pytest_args),
+    ]
     if not shutil.which("taskset"):
         raise SystemExit("taskset not found (util-linux): cannot pin to one core")
 
@@ -76,33 +109,32 @@ def main() -> None:
 
     print(f"files: {' '.join(files)}")
     print(f"machine: {os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}, torch {torch.__version__}")
-    print(f"command: {' '.join(pytest_command[1:])} (under taskset -c 0, and unpinned)")
-
+    print(f"command: {' '.join(pytest_command[1:])}")
+    settings = [(True, "1 core")] if options.cores == "one" else [(False, f"{os.cpu_count()} cores")] if options.cores == "all" else [
+        (True, "1 core"), (False, f"{os.cpu_count()} cores")]
     rows = []
-    for label, command, pin in (
-        ("pytest, 1 core", pytest_command, True),
-        (f"pytest, {os.cpu_count()} cores", pytest_command, False),
-        ("bare import, 1 core", BARE, True),
-        (f"bare import, {os.cpu_count()} cores", BARE, False),
-    ):
-        walls, peaks = [], []
-        for run in range(1, options.runs + 1):
-            wall, peak, status, tail = measure(command, pin)
-            walls.append(wall)
-            peaks.append(peak)
-            print(f"  {label} run {run}: {wall:.1f} s, peak RSS {peak:.0f} MiB, exit {status}: {tail}", flush=True)
-            if status != 0:
-                print(f"warning: {label} exited with status {status}", file=sys.stderr)
-        rows.append((label, walls, peaks))
+    for command, what in ((pytest_command, "pytest"), (BARE, "bare import")):
+        for pin, cores in settings:
+            label = f"{what}, {cores}"
+            walls, pss, rss = [], [], []
+            for run in range(1, options.runs + 1):
+                wall, peak_pss, peak_rss, status, summary = measure(command, pin)
+                walls.append(wall)
+                pss.append(peak_pss)
+                rss.append(peak_rss)
+                print(f"  {label} run {run}: {wall:.1f} s, peak PSS {peak_pss:.0f} MiB, peak RSS {peak_rss:.0f} MiB, exit {status}: {summary}", flush=True)
+            rows.append((label, walls, pss, rss))
 
-    bare_peak = max(max(peaks) for label, _, peaks in rows if label.startswith("bare"))
+    bare_pss = max(max(p) for label, _, p, _ in rows if label.startswith("bare"))
+    bare_rss = max(max(r) for label, _, _, r in rows if label.startswith("bare"))
     print()
-    print(f"| run | median wall (s) of {options.runs} | min-max wall (s) | peak RSS (MiB) | over bare import (MiB) |")
-    print("|---|---|---|---|---|")
-    for label, walls, peaks in rows:
-        over = f"{max(peaks) - bare_peak:+.0f}" if label.startswith("pytest") else ""
+    print(f"| run | median wall (s) of {options.runs} | min-max wall (s) | peak PSS, tree (MiB) | over bare import | peak RSS, one process (MiB) | over bare import |")
+    print("|---|---|---|---|---|---|---|")
+    for label, walls, pss, rss in rows:
+        over = label.startswith("pytest")
         print(
-            f"| {label} | {statistics.median(walls):.1f} | {min(walls):.1f}-{max(walls):.1f} | {max(peaks):.0f} | {over} |"
+            f"| {label} | {statistics.median(walls):.1f} | {min(walls):.1f}-{max(walls):.1f} | {max(pss):.0f} | "
+            f"{f'{max(pss) - bare_pss:+.0f}' if over else ''} | {max(rss):.0f} | {f'{max(rss) - bare_rss:+.0f}' if over else ''} |"
         )
 
 

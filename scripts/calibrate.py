@@ -108,6 +108,7 @@ def record(spec: AccuracyTest, results: dict[str, list[float]], seconds: float, 
         "in accuracy points, from the threshold to the nearest run on the wrong side (positive: every run is on "
         "the right side). The test itself runs one fixed seed.",
         "",
+        *([ "## Why this threshold", "", spec.note, ""] if spec.note else []),
         "## Must pass, and must fail",
         "",
         *header,

@@ -17,6 +17,19 @@ be. The lecture lists the usual ones:
   lighter or tinted digit is the same digit, as long as it stays visible.
 - **geometric distortion**: small rotations (up to about 20 degrees), a
   little scaling or shear. Handwriting leans; it does not turn upside down.
+- **erasing** (``RandomErasing``, after ``ToTensor``): small patches only;
+  a large erased block can remove the stroke that makes a 7 a 7.
+
+Where the grader draws the line (it augments an asymmetric shape, a "P",
+100 times and looks at the copies): a copy may be shifted by up to about
+15% of the side, rotated by up to about 20 degrees, zoomed by about 10%,
+cropped to no less than about 75% of its area (``RandomResizedCrop(scale=(0.75,
+1))``), partly erased by patches of up to about 10% of the image, and recoloured
+as long as the digit stays visible. Flips and turns by 90 degrees or more
+fail, and so do augmentations that push the digit partly out of the picture
+or erase much of it in 10 copies of 100 or more. Shown with
+``python -m dlcv.augmentation_grid``: if you cannot read a digit in the grid,
+neither can the label.
 
 Both transforms take a PIL image of any size, mode ``"L"`` (greyscale, as
 :class:`dlcv.data.DigitDataset` gives them) or ``"RGB"``, and return a
@@ -39,8 +52,10 @@ network is tested on inputs scaled differently from those it learnt on.
 The autograder trains its own small network on 2,000 training digits with
 your ``train_transform`` and tests it on digits that are shifted by up to
 4 pixels (of 28), rotated by up to 20 degrees and dimmed or tinted per
-channel. Without augmentation that network falls below the threshold; with
-shifts, small rotations and colour casting it passes.
+channel. Without augmentation that network falls below the threshold (50%);
+with shifts, small rotations and colour casting it passes, even mild ones
+(a ``RandomResizedCrop`` at 75% or more of the area, ``RandomRotation(15)``
+and a ``ColorJitter``).
 
 See what your transform does with
 ``python -m dlcv.augmentation_grid --target assignment --output grid.png``.

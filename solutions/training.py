@@ -44,7 +44,8 @@ def train_one_epoch(loader, model: nn.Module, criterion, optimizer, device) -> f
         device: where ``model`` is; move each batch there.
 
     Returns:
-        The mean loss per example over the epoch, as a Python ``float``.
+        The mean loss per example over the epoch, as a Python ``float`` (the mean of
+        the batches' losses is accepted too: it differs only when the last batch is smaller).
     """
     model.train()  # dropout (and batch norm) behave as in training
     total_loss, total_examples = 0.0, 0
@@ -61,7 +62,7 @@ def train_one_epoch(loader, model: nn.Module, criterion, optimizer, device) -> f
 
 
 def evaluate(loader, model: nn.Module, criterion, device) -> tuple[float, float]:
-    """Mean loss per example and accuracy of ``model`` on ``loader``.
+    """Mean loss per example (or per batch, as in ``train_one_epoch``) and accuracy of ``model`` on ``loader``.
 
     Returns:
         ``(loss, accuracy)`` as Python floats; accuracy is the fraction of all

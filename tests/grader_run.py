@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -17,16 +18,38 @@ PART_FILES = {
 }
 
 
+def committed_stubs(folder: Path) -> Path:
+    """The stubs of ``assignment/`` as committed, written into ``folder``.
+
+    The meta-tests grade these, not the working copy of ``assignment/``, which
+    may hold an instructor's (or a student's) work in progress. Outside a git
+    checkout, the working copy is all there is.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    listed = subprocess.run(
+        ["git", "ls-tree", "--name-only", "HEAD", "assignment/"], cwd=REPO_ROOT, capture_output=True, text=True
+    )
+    names = [Path(line).name for line in listed.stdout.split() if line.endswith(".py")] if listed.returncode == 0 else []
+    if not names:
+        for path in (REPO_ROOT / "assignment").glob("*.py"):
+            shutil.copy(path, folder)
+        return folder
+    for name in names:
+        shown = subprocess.run(["git", "show", f"HEAD:assignment/{name}"], cwd=REPO_ROOT, capture_output=True, check=True)
+        (folder / name).write_bytes(shown.stdout)
+    return folder
+
+
 @dataclass(frozen=True)
 class GraderRun:
     returncode: int
     stdout: str
     results: dict
 
-    def test(self, name: str) -> dict:
-        """The results entry of the test called ``name`` (with its parameters, if any)."""
+    def test(self, name: str, module: str | None = None) -> dict:
+        """The results entry of the test called ``name`` (with its parameters, if any), of ``module``'s part if given."""
         for test in self.results["tests"]:
-            if test["name"].split(": ", 1)[-1] == name:
+            if test["name"].split(": ", 1)[-1] == name and (module is None or test["tags"][0].endswith(f" {module}")):
                 return test
         raise KeyError(f"no test {name!r} in results; have {[t['name'] for t in self.results['tests']]}")
 

@@ -5,7 +5,7 @@ import sys
 
 from PIL import Image
 
-from tests.grader_run import REPO_ROOT
+from tests.grader_run import REPO_ROOT, committed_stubs
 
 
 def run_grid(*args: str) -> subprocess.CompletedProcess:
@@ -24,7 +24,7 @@ def test_grid_of_the_solution_is_saved_as_png(tmp_path):
 
 
 def test_unimplemented_stub_gets_a_message(tmp_path):
-    completed = run_grid("--target", "assignment", "--output", str(tmp_path / "grid.png"))
+    completed = run_grid("--target", str(committed_stubs(tmp_path / "assignment")), "--output", str(tmp_path / "grid.png"))
     assert completed.returncode == 1
     assert "train_transform is not implemented yet" in completed.stderr
     assert not (tmp_path / "grid.png").exists()

@@ -1,18 +1,70 @@
-"""Every mistake in tests/mutants.py is caught by the test meant for it, naming it; every correct variant keeps full marks."""
+"""Every mistake in tests/mutants/ is caught by the test meant for it, naming it; every correct variant keeps full marks.
+
+Parts are graded independently, so one grader run can grade a mutant of
+``network.py`` and a mutant of ``training.py`` side by side: the mutants are
+run in batches holding at most one edit of each module (as many batches as
+the part with the most mutants has), which spares a grader start-up per
+mutant. A mutant's run selects only the test meant for it; a variant's runs
+its whole part.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
-from tests.grader_run import PART_FILES, run_autograder
-from tests.mutants import MUTANTS, VARIANTS
+from tests.grader_run import PART_FILES, GraderRun, run_autograder
+from tests.mutants import MUTANTS, VARIANTS, Variant
+
+PARALLEL_RUNS = 2  # grader runs side by side (one thread each)
+
+
+def batches(edits: list[Variant]) -> list[list[Variant]]:
+    """``edits`` in batches with at most one edit of each module, in their order."""
+    grouped: list[list[Variant]] = []
+    for edit in edits:
+        batch = next((b for b in grouped if all(other.module != edit.module for other in b)), None)
+        if batch is None:
+            grouped.append(batch := [])
+        batch.append(edit)
+    return grouped
+
+
+def run_batches(edits: list[Variant], folder: Path, selection) -> dict[str, GraderRun]:
+    """Grade each batch once; the run that graded each edit, by edit name."""
+    def grade(numbered: tuple[int, list[Variant]]) -> list[tuple[str, GraderRun]]:
+        number, batch = numbered
+        submission = folder / f"batch{number}"
+        for edit in batch:
+            edit.write(submission)
+        run = run_autograder(folder / f"results{number}.json", *selection(batch), target=submission)
+        return [(edit.name, run) for edit in batch]
+
+    with ThreadPoolExecutor(PARALLEL_RUNS) as pool:
+        return dict(pair for done in pool.map(grade, enumerate(batches(edits))) for pair in done)
+
+
+@pytest.fixture(scope="module")
+def mutant_runs(tmp_path_factory) -> dict[str, GraderRun]:
+    return run_batches(MUTANTS, tmp_path_factory.mktemp("mutants"), lambda batch: [f"{PART_FILES[m.module]}::{m.caught_by}" for m in batch])
+
+
+@pytest.fixture(scope="module")
+def variant_runs(tmp_path_factory) -> dict[str, GraderRun]:
+    return run_batches(VARIANTS, tmp_path_factory.mktemp("variants"), lambda batch: [PART_FILES[v.module] for v in batch])
+
+
+def test_batches_hold_one_edit_of_each_module():
+    for batch in batches(MUTANTS) + batches(VARIANTS):
+        assert len({edit.module for edit in batch}) == len(batch)
+    assert sum(map(len, batches(MUTANTS))) == len(MUTANTS)
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
-def test_mutant_is_caught_by_its_test(mutant, tmp_path):
-    folder = mutant.write(tmp_path / "submission")
-    # Only the test meant for the mutant runs: the other tests' verdicts are not what this checks.
-    test_id = f"{PART_FILES[mutant.module]}::{mutant.caught_by}"
-    run = run_autograder(tmp_path / "results.json", test_id, target=folder)
-    outcome = run.test(mutant.caught_by)
+def test_mutant_is_caught_by_its_test(mutant, mutant_runs):
+    outcome = mutant_runs[mutant.name].test(mutant.caught_by, module=mutant.module)
     assert outcome["status"] == "failed", f"{mutant.caught_by} passed the mutant {mutant.name!r}"
     assert mutant.message_names in outcome["output"], (
         f"{mutant.caught_by} failed the mutant {mutant.name!r} without naming it; its message was:\n{outcome['output']}"
@@ -20,8 +72,7 @@ def test_mutant_is_caught_by_its_test(mutant, tmp_path):
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=[v.name for v in VARIANTS])
-def test_correct_variant_keeps_full_marks(variant, tmp_path):
-    folder = variant.write(tmp_path / "submission")
-    run = run_autograder(tmp_path / "results.json", PART_FILES[variant.module], target=folder)
-    failed = [f"{t['name']}: {t['output']}" for t in run.results["tests"] if t["status"] != "passed"]
-    assert not failed, "\n".join(failed)
+def test_correct_variant_keeps_full_marks(variant, variant_runs):
+    tests = [t for t in variant_runs[variant.name].results["tests"] if t["tags"][0].endswith(f" {variant.module}")]
+    failed = [f"{t['name']}: {t['output']}" for t in tests if t["status"] != "passed"]
+    assert tests and not failed, "\n".join(failed)

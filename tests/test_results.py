@@ -22,3 +22,8 @@ def test_failed_test_scores_zero_in_results():
     document = gradescope_results([outcome("1 network", 2, False)], 1.0)
     assert document["tests"][0]["score"] == 0 and document["tests"][0]["status"] == "failed"
     assert document["score"] == 0
+
+
+def test_numbers_count_the_tests_of_each_part():
+    outcomes = [outcome("1 network", 1, True), outcome("2 training", 1, True), outcome("1 network", 1, False)]
+    assert [test["number"] for test in gradescope_results(outcomes, 1.0)["tests"]] == ["1.1", "2.1", "1.2"]

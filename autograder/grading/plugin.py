@@ -1,55 +1,115 @@
 """The pytest plugin that turns the autograder's tests into a grade.
 
-It adds ``--target`` (which student files to grade) and ``--results`` (where
-to write Gradescope's ``results.json``), enforces each test's time limit,
-replaces tracebacks from student code with short messages, and ends every
-run with the per-part points table. ``autograder/conftest.py`` loads it.
+It adds ``--target`` (which student files to grade), ``--results`` (where to
+write Gradescope's ``results.json``) and the limits of a test's process, runs
+each test's body in a process of its own (:mod:`autograder.grading.isolation`),
+replaces tracebacks from student code with short messages, and ends every run
+with the per-part points table. ``autograder/conftest.py`` loads it.
+
+The harness, this process, never runs student code: the only things it takes
+from a test's process are plain data (a verdict, a message, numbers), and it
+alone writes the results file, after every test and once more at the end,
+after ending every process that student code left behind.
 """
 
 from __future__ import annotations
 
-import signal
-import threading
+import os
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from autograder.grading.messages import TimeLimitExceeded, explain
-from autograder.grading.points import MARKER_HELP, grading_of
+from autograder.grading import isolation
+from autograder.grading.audit import audit_folder
+from autograder.grading.hidden import hidden_points_line
+from autograder.grading.integrity import Snapshot
+from autograder.grading.messages import explain, process_ended_message, shorten, time_limit_message
+from autograder.grading.points import MARKER_HELP, grading_of, part_of
 from autograder.grading.results import Outcome, gradescope_results, score_table, write_results
 from autograder.grading.target import Submission, resolve_target
 
 __all__ = [
     "pytest_addoption",
-    "pytest_configure",
     "pytest_collection_modifyitems",
-    "pytest_runtest_call",
+    "pytest_configure",
+    "pytest_deselected",
+    "pytest_report_header",
     "pytest_runtest_makereport",
+    "pytest_sessionfinish",
+    "pytest_sessionstart",
     "pytest_terminal_summary",
+    "pytest_unconfigure",
     "submission",
 ]
 
 STATE = pytest.StashKey["GradingState"]()
+WALL_FACTOR = 3  # a test's wall-clock limit is this multiple of its CPU-time limit
+OUTPUT_BYTES = 64 * 1024  # what is kept of a test's printed output
+SCALE_OPTION = "--time-limit-scale"
+RUN_TIME_ENV = "DLCV_RUN_TIME_LIMIT"
+AUTOGRADER = Path(__file__).resolve().parents[1]
+FAILED = pytest.fail.Exception
+SKIPPED = pytest.skip.Exception
 
 
 class GradingState:
-    """What the plugin learns during a run."""
+    """What the harness learns during a run."""
 
-    def __init__(self, submission: Submission, results_path: Path | None, time_limit_scale: float):
-        self.submission = submission
-        self.results_path = results_path
-        self.time_limit_scale = time_limit_scale
+    def __init__(self, config: pytest.Config):
+        self.submission = Submission(resolve_target(config.getoption("--target")))
+        results = config.getoption("--results")
+        # Resolved now: a relative path means relative to where the grader started, whatever happens later.
+        self.results_path = Path(results).resolve() if results is not None else None
+        self.time_limit_scale: float = config.getoption(SCALE_OPTION)
+        self.memory_mb: int = config.getoption("--memory-limit")
+        self.threads: int = config.getoption("--threads")
+        budget = config.getoption("--run-time-limit") or os.environ.get(RUN_TIME_ENV)
+        self.run_time_limit = float(budget) if budget else None
+        self.isolated = not config.getoption("--no-isolation") and isolation.available()
+        account, self.account_note = isolation.student_account(_needed_paths(self.submission.folder))
+        self.confinement = isolation.Confinement(account, _instructor_paths(self.submission.folder, self.results_path))
+        self.confined: list[str] = []  # what the first test's process reported of its confinement
         self.outcomes: list[Outcome] = []
+        self.flags: list[str] = []  # for the instructor: tampering seen while grading
+        self.audit = audit_folder(self.submission.folder)
+        self.unlocated_stops: dict[str, int] = {}  # part -> stops whose place in student code is unknown
+        self.collected: dict[str, int] = {}  # part -> tests collected
+        self.deselected: dict[str, int] = {}  # part -> tests left out by -k or node ids
+        self.parts = [part_of(path) for path in sorted(AUTOGRADER.glob("test_part*_*.py"))]  # the whole homework
+        self.terminal = None
         self.started = time.monotonic()
 
     def record(self, outcome: Outcome) -> None:
         self.outcomes.append(outcome)
+        self.write_results()
+
+    def write_results(self) -> None:
         # Written after every test, so a run that dies part-way still leaves the scores it earned.
         if self.results_path is not None:
             elapsed = time.monotonic() - self.started
-            output = "\n".join(score_table(self.outcomes))
-            write_results(self.results_path, gradescope_results(self.outcomes, elapsed, output))
+            output = "\n".join(score_table(self.outcomes, self.left_out(), self.parts))
+            extra = {"audit": self.audit, "flags": self.flags, "confinement": [self.account_note, *self.confined]}
+            write_results(self.results_path, gradescope_results(self.outcomes, elapsed, output, extra))
+
+    def left_out(self) -> dict[str, int]:
+        """Tests of each part that were collected but not run (deselected)."""
+        return {part: count for part, count in self.deselected.items() if count}
+
+    def limits_for(self, item: pytest.Item) -> isolation.Limits | None:
+        """The limits of ``item``'s process, or None once the run's time budget is spent."""
+        grading = grading_of(item)
+        cpu = grading.time_limit * self.time_limit_scale
+        if self.unlocated_stops.get(grading.part):
+            cpu = max(5.0, cpu / 4)  # this part already hung where it could not be told; do not wait as long again
+        wall = cpu * WALL_FACTOR
+        if self.run_time_limit is not None:
+            remaining = self.run_time_limit - (time.monotonic() - self.started)
+            if remaining < 1:
+                return None
+            cpu, wall = min(cpu, remaining), min(wall, remaining)
+        return isolation.Limits(cpu, wall, self.memory_mb, OUTPUT_BYTES, self.threads)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -62,24 +122,83 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--results", default=None, type=Path, help="write Gradescope's results.json here")
     group.addoption(
-        "--time-limit-scale",
+        SCALE_OPTION,
         default=1.0,
         type=float,
         help="multiply every test's time limit by this factor (for a machine slower or faster than Gradescope's)",
+    )
+    group.addoption("--threads", default=1, type=int, help="PyTorch threads per test (default 1, as on Gradescope)")
+    group.addoption(
+        "--memory-limit", default=400, type=int, help="MB a test's process may allocate beyond the grader's own (default 400)"
+    )
+    group.addoption(
+        "--run-time-limit",
+        default=None,
+        type=float,
+        help=f"seconds the whole run may take; tests left when it is spent are not graded ({RUN_TIME_ENV} if not given)",
+    )
+    group.addoption(
+        "--no-isolation",
+        action="store_true",
+        help="run student code in the grader's own process, without limits (for debugging with pdb; "
+        "a crash or a hang then stops the whole run)",
     )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
-    folder = resolve_target(config.getoption("--target"))
-    config.stash[STATE] = GradingState(
-        Submission(folder), config.getoption("--results"), config.getoption("--time-limit-scale")
-    )
+    state = GradingState(config)
+    config.stash[STATE] = state
+    import torch  # noqa: PLC0415  (the tests import it anyway; its threads are set before any fork)
+
+    torch.set_num_threads(state.threads)
+    if state.isolated:
+        isolation.become_subreaper()
+    state.write_results()  # the file exists from the start (and can be hidden from student code)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")  # registered after pytest_configure
+    if reporter is not None:
+        reporter.reportchars = ""  # each failure is shown once, with its message; the run ends with the score
+        session.config.stash[STATE].terminal = reporter
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         grading_of(item)  # raises a usage error for a test without points
+        state: GradingState = item.config.stash[STATE]
+        part = grading_of(item).part
+        state.collected[part] = state.collected.get(part, 0) + 1
+        if state.isolated:
+            item.runtest = _isolated(item, item.runtest)
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    for item in items:
+        state: GradingState = item.config.stash[STATE]
+        part = part_of(Path(item.fspath))
+        state.deselected[part] = state.deselected.get(part, 0) + 1
+
+
+def _needed_paths(folder: Path) -> list[Path]:
+    """What student code and the tests must be able to read: Python, its packages, the data, the submission."""
+    import dlcv.data  # noqa: PLC0415
+
+    return [Path(os.__file__).parent, *(Path(entry) for entry in sys.path if entry), dlcv.data.DATA_DIR, folder, *folder.glob("*.py")]
+
+
+def _instructor_paths(folder: Path, results: Path | None) -> tuple[Path, ...]:
+    """What student code must not see: the grader's sources, the meta-tests, the solutions, the results file.
+
+    A folder that holds what the tests need (the submission, the data, the course library) is never hidden.
+    """
+    import dlcv  # noqa: PLC0415
+
+    needed = [folder, Path(dlcv.__file__).parent, AUTOGRADER.parent / "data"]
+    candidates = [AUTOGRADER, AUTOGRADER.parent / "tests", AUTOGRADER.parent / "solutions"]
+    hidden = [path for path in candidates if not any(path == n or path in n.parents for n in needed)]
+    return tuple(hidden + ([results] if results is not None else []))
 
 
 @pytest.fixture(scope="session")
@@ -88,47 +207,96 @@ def submission(request: pytest.FixtureRequest) -> Submission:
     return request.config.stash[STATE].submission
 
 
-def _raise_time_limit(seconds: float):
-    def handler(signum, frame):
-        raise TimeLimitExceeded(seconds)
+def _isolated(item: pytest.Item, runtest):
+    def run_in_child() -> None:
+        state: GradingState = item.config.stash[STATE]
+        limits = state.limits_for(item)
+        if limits is None:
+            raise FAILED(
+                f"not graded: the run's time limit ({state.run_time_limit:g} s) was spent before this test could "
+                "start, by earlier tests that ran out of time. Fix those first.",
+                pytrace=False,
+            )
+        snapshot = Snapshot()  # the protected objects as the harness has them, before the child exists
+        outcome = isolation.fork_test(item, runtest, state.submission, snapshot, limits, state.confinement)
+        state.confined = state.confined or outcome.confinement
+        judge(item, state, snapshot, limits, outcome)
 
-    return handler
+    return run_in_child
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item):
-    # SIGALRM exists on Linux and macOS; on Windows tests run without a limit.
-    limit = grading_of(item).time_limit * item.config.stash[STATE].time_limit_scale
-    can_alarm = hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
-    if not can_alarm:
-        return (yield)
-    previous = signal.signal(signal.SIGALRM, _raise_time_limit(limit))
-    signal.setitimer(signal.ITIMER_REAL, limit)
-    try:
-        return (yield)
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+def judge(item: pytest.Item, state: GradingState, snapshot: Snapshot, limits, outcome: isolation.ChildOutcome) -> None:
+    """Turn what the child reported into the test's verdict, here in the harness."""
+    name = item.nodeid.split("::", 1)[-1]
+    if outcome.output and outcome.verdict != "passed":
+        item.add_report_section("call", "output", outcome.output)
+    for label in outcome.replaced_at_import:
+        state.flags.append(f"{name}: replaced at import, and put back before grading: {label}")
+    if outcome.verdict == "stopped":
+        running = isolation.describe_running(outcome.running)
+        remember_stop(state, item, outcome)
+        raise FAILED(time_limit_message(outcome.reason, outcome.reached, running, SCALE_OPTION), pytrace=False)
+    if outcome.verdict == "ended":
+        running = isolation.describe_running(outcome.running)
+        raise FAILED(process_ended_message(outcome.exit_code, outcome.signal_number, running, limits.memory_mb), pytrace=False)
+    changed = snapshot.changed(outcome.identities)
+    if changed:
+        shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+        state.flags.append(f"{name}: changed while the test ran: {shown}")
+        raise FAILED(
+            f"not graded: your code changed the grader's or PyTorch's own functions while this test ran ({shown}), "
+            "so its result cannot be trusted. This is reported to the instructor.",
+            pytrace=False,
+        )
+    if outcome.verdict == "skipped":
+        raise SKIPPED(outcome.message)
+    if outcome.verdict == "failed":
+        raise FAILED(outcome.message or "failed", pytrace=False)
+    for test in getattr(item.module, "ACCURACY_TESTS", []):
+        problem = test.confirm(outcome.measured) if test.test == item.originalname else None
+        if problem is not None:
+            state.flags.append(f"{name}: {problem}")
+            raise FAILED(f"not graded: {problem}. This is reported to the instructor.", pytrace=False)
+
+
+def remember_stop(state: GradingState, item: pytest.Item, outcome: isolation.ChildOutcome) -> None:
+    """Remember where student code ran out of time, so later tests do not wait for it again."""
+    name = item.nodeid.split("::", 1)[-1]
+    if outcome.running is None:
+        part = grading_of(item).part
+        state.unlocated_stops[part] = state.unlocated_stops.get(part, 0) + 1
+        return
+    path, line, _ = outcome.running
+    qualname = isolation.definition_at(path, line)
+    module = Path(path).stem
+    if qualname is None:
+        state.submission.stopped.imports[module] = name
+    else:
+        state.submission.stopped.functions[(module, qualname)] = name
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report: pytest.TestReport = yield
     state: GradingState = item.config.stash[STATE]
-    if call.excinfo is not None:
+    if call.excinfo is not None and not state.isolated:
         message = explain(call.excinfo.value, call.excinfo.tb, state.submission.owns)
         if message is not None:
             report.longrepr = message
     # A test is graded by its call phase, or by its setup when setup did not succeed.
     if report.when == "call" or (report.when == "setup" and not report.passed):
         grading = grading_of(item)
+        text = "" if report.passed else shorten(_failure_text(report))
+        if not report.passed:
+            points = f"{grading.points:g} point{'s' if grading.points != 1 else ''}"
+            report.longrepr = f"0 of {points}. {text}"
         state.record(
             Outcome(
                 name=f"Part {grading.part}: {item.nodeid.split('::', 1)[-1]}",
                 part=grading.part,
                 max_score=grading.points,
                 passed=report.passed,
-                output="" if report.passed else _failure_text(report),
+                output=text,
                 visibility=grading.visibility,
                 seconds=report.duration,
             )
@@ -142,10 +310,42 @@ def _failure_text(report: pytest.TestReport) -> str:
     return str(report.longrepr)
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    state: GradingState = session.config.stash[STATE]
+    if state.isolated:
+        isolation.end_all_descendants()  # nothing student code started outlives the grading
+    state.write_results()  # the last word on the results file is the harness's
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    state: GradingState = config.stash[STATE]
+    if not state.isolated:
+        return ["autograder: student code runs in the grader's own process, without limits"]
+    lines = [f"autograder: each test in a process of its own; up to {state.memory_mb} MB and {state.threads} thread(s)"]
+    return lines + ([f"autograder: {state.account_note}"] if state.account_note else [])
+
+
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     state: GradingState = config.stash[STATE]
-    terminalreporter.section(f"autograder score: {state.submission.folder}")
-    for line in score_table(state.outcomes):
+    terminalreporter.section("for the instructor", sep="-")
+    if state.isolated:
+        terminalreporter.write_line(
+            "student code: a process per test; " + "; ".join([state.account_note or "ran as the grader's user", *state.confined])
+        )
+    for line in state.audit + state.flags or ["audit: nothing to report"]:
         terminalreporter.write_line(line)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # After pytest's own summary line, so the run ends with the score.
+    state: GradingState | None = config.stash.get(STATE, None)
+    if state is None or state.terminal is None or not state.outcomes:
+        return
+    state.terminal.write_sep("=", f"autograder score: {state.submission.folder}")
+    for line in score_table(state.outcomes, state.left_out(), state.parts):
+        state.terminal.write_line(line)
+    hidden = hidden_points_line({outcome.part for outcome in state.outcomes})  # only in a student handout
+    if hidden is not None:
+        state.terminal.write_line(hidden)
     if state.results_path is not None:
-        terminalreporter.write_line(f"results written to {state.results_path}")
+        state.terminal.write_line(f"results written to {state.results_path}")

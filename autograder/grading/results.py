@@ -44,28 +44,43 @@ def _points(value: float) -> str:
     return f"{value:g}"
 
 
-def score_table(outcomes: list[Outcome]) -> list[str]:
-    """Lines of the per-part table that ends every run."""
-    rows = [(f"Part {part}", f"{_points(score)} / {_points(most)}") for part, (score, most) in part_totals(outcomes).items()]
-    rows.append(("Total", f"{_points(sum(o.score for o in outcomes))} / {_points(sum(o.max_score for o in outcomes))}"))
-    width = max(len(label) for label, _ in rows)
-    lines = [f"{label:<{width}}  {points:>11}" for label, points in rows]
-    lines.insert(len(lines) - 1, "-" * (width + 13))
+def score_table(outcomes: list[Outcome], left_out: dict[str, int] | None = None, parts: list[str] | None = None) -> list[str]:
+    """Lines of the per-part table that ends every run.
+
+    ``left_out`` counts, per part, the tests that were collected but not run
+    (``-k``, node ids); ``parts`` names every part of the homework, so that a
+    part not run at all is shown as such and the total is not mistaken for
+    the homework's.
+    """
+    left_out = left_out or {}
+    totals = part_totals(outcomes)
+    rows = []
+    for part in sorted(set(totals) | set(parts or []), key=lambda part: int(part.split()[0])):
+        if part not in totals:
+            rows.append((f"Part {part}", "not run", ""))
+            continue
+        score, most = totals[part]
+        note = f"({left_out[part]} of its tests not run)" if left_out.get(part) else ""
+        rows.append((f"Part {part}", f"{_points(score)} / {_points(most)}", note))
+    partial = any(points == "not run" or note for _, points, note in rows)
+    total = f"{_points(sum(o.score for o in outcomes))} / {_points(sum(o.max_score for o in outcomes))}"
+    rows.append(("Total of the tests run" if partial else "Total", total, "(run pytest autograder/ for the whole homework)" if partial else ""))
+    width = max(len(label) for label, _, _ in rows)
+    lines = [f"{label:<{width}}  {points:>11}  {note}".rstrip() for label, points, note in rows]
+    lines.insert(len(lines) - 1, "-" * max(len(line) for line in lines))
     return lines
 
 
-def gradescope_results(outcomes: list[Outcome], execution_time: float, output: str = "") -> dict:
-    """The ``results.json`` document for ``outcomes``."""
-    return {
-        "score": sum(o.score for o in outcomes),
-        "execution_time": round(execution_time, 3),
-        "output": output,
-        "visibility": "visible",
-        "stdout_visibility": "hidden",
-        "tests": [
+def gradescope_results(outcomes: list[Outcome], execution_time: float, output: str = "", extra: dict | None = None) -> dict:
+    """The ``results.json`` document for ``outcomes``; ``extra`` goes to ``extra_data`` (not shown to students)."""
+    numbers: dict[str, int] = {}
+    tests = []
+    for o in outcomes:
+        numbers[o.part] = numbers.get(o.part, 0) + 1
+        tests.append(
             {
                 "name": o.name,
-                "number": str(number),
+                "number": f"{o.part.split()[0]}.{numbers[o.part]}",
                 "score": o.score,
                 "max_score": o.max_score,
                 "status": "passed" if o.passed else "failed",
@@ -73,9 +88,18 @@ def gradescope_results(outcomes: list[Outcome], execution_time: float, output: s
                 "visibility": o.visibility,
                 "tags": [f"part {o.part}"],
             }
-            for number, o in enumerate(outcomes, start=1)
-        ],
+        )
+    document = {
+        "score": sum(o.score for o in outcomes),
+        "execution_time": round(execution_time, 3),
+        "output": output,
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
     }
+    if extra:
+        document["extra_data"] = extra
+    return document
 
 
 def write_results(path: Path, document: dict) -> None:

@@ -9,7 +9,13 @@ Tests never import student modules themselves: they ask the ``submission``
 fixture, whose :class:`Submission` loads each file under a private module
 name and turns a missing file, a syntax error or an import that fails into a
 readable test failure. Student code runs only through objects handed out
-here, which keeps it apart from the plugin that scores it.
+here, and only in the test's own process (see :mod:`autograder.grading.isolation`),
+which keeps it apart from the harness that scores it.
+
+The harness remembers what ran out of time in earlier tests (:class:`Stopped`):
+a module whose import never finished is not imported again, and a function
+that never returned is replaced by one that fails at once, so one endless
+loop costs one test, not every test that calls it.
 """
 
 from __future__ import annotations
@@ -21,6 +27,10 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from autograder.grading.messages import NotRunAgain, safe_str
+
+_fail = pytest.fail  # taken before any student code runs
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NAMED_TARGETS = {"assignment": REPO_ROOT / "assignment", "solutions": REPO_ROOT / "solutions"}
@@ -40,20 +50,57 @@ def resolve_target(option: str | None) -> Path:
     return folder
 
 
+class Stopped:
+    """What ran out of time in earlier tests: imports by module, functions by ``(module, qualname)``."""
+
+    def __init__(self):
+        self.imports: dict[str, str] = {}  # module -> the test in which its import ran out of time
+        self.functions: dict[tuple[str, str], str] = {}  # (module, "Class.method") -> that test
+
+    def neutralise(self, name: str, module: ModuleType) -> None:
+        """Replace each function of ``module`` that ran out of time by one that raises :class:`NotRunAgain`."""
+        for (module_name, qualname), test in self.functions.items():
+            if module_name != name:
+                continue
+            *owners, attribute = qualname.split(".")
+            holder = module
+            for owner in owners:
+                holder = getattr(holder, owner, None)
+            if holder is not None and hasattr(holder, attribute):
+                setattr(holder, attribute, _not_run_again(f"{name}.{qualname}", test))
+
+
+def _not_run_again(function: str, test: str):
+    def stopped(*args, **kwargs):
+        raise NotRunAgain(function, test)
+
+    return stopped
+
+
 class Submission:
     """The student's modules in one target folder, loaded on first use."""
 
     def __init__(self, folder: Path):
         self.folder = folder
+        self.stopped = Stopped()
+        self.after_import = None  # called as after_import(name) once a student module is imported
         self._modules: dict[str, ModuleType] = {}
 
     def module(self, name: str) -> ModuleType:
         """Import ``<folder>/<name>.py``; fail the calling test with a clear message if it cannot."""
         if name in self._modules:
             return self._modules[name]
+        if name in self.stopped.imports:
+            _fail(
+                f"could not import {name}.py: importing it ran past the time limit in "
+                f"{self.stopped.imports[name]}, so it is not imported again.\n"
+                "Fix this first: code at the top level of the file runs at import (a loop, training, input()); "
+                "put it in a function or under `if __name__ == \"__main__\":`.",
+                pytrace=False,
+            )
         path = self.folder / f"{name}.py"
         if not path.is_file():
-            pytest.fail(
+            _fail(
                 f"missing file: {name}.py was not found in {self.folder}. "
                 f"Upload {name}.py with this exact name.",
                 pytrace=False,
@@ -66,14 +113,17 @@ class Submission:
             spec.loader.exec_module(module)
             problem = None
         except Exception as error:  # any import-time failure of student code
-            problem = f"{type(error).__name__}: {error}"
+            problem = f"{type(error).__name__}: {safe_str(error)}"
         if problem is not None:  # failed outside the except block, so no chained traceback is shown
             del sys.modules[qualified]
-            pytest.fail(
+            _fail(
                 f"could not import {name}.py: {problem}\n"
                 "Fix this first: no test of this part can run until the file imports.",
                 pytrace=False,
             )
+        if self.after_import is not None:
+            self.after_import(name)
+        self.stopped.neutralise(name, module)
         self._modules[name] = module
         return module
 
@@ -82,7 +132,7 @@ class Submission:
         module_name, _, attribute = dotted.partition(".")
         module = self.module(module_name)
         if not hasattr(module, attribute):
-            pytest.fail(
+            _fail(
                 f"missing: {dotted}. {module_name}.py must define {attribute!r} "
                 "with the name given in the handout (names are case-sensitive).",
                 pytrace=False,

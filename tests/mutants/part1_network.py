@@ -4,6 +4,9 @@ from tests.mutants import Mutant, Variant
 
 RELU = "            nn.ReLU(inplace=True),\n"
 
+SECOND_DROPOUT = "            nn.ReLU(inplace=True),\n            nn.Dropout(p=dropout),\n            nn.Linear(256, 256),\n"
+FIRST_POOL = "            nn.ReLU(inplace=True),\n            nn.MaxPool2d(kernel_size=3, stride=2),\n            nn.Conv2d(16, 48"
+
 MUTANTS = [
     Mutant(
         "relu missing after conv 3",
@@ -68,6 +71,64 @@ MUTANTS = [
         "test_forward_returns_logits_not_probabilities",
         "forward applies softmax",
     ),
+    Mutant(
+        "forward skips avgpool",
+        "network",
+        (("        x = self.avgpool(x)\n", ""),),
+        "test_forward_uses_avgpool",
+        "x = self.avgpool(x) is missing from forward",
+    ),
+    Mutant(
+        "forward skips avgpool (seen on other input sizes)",
+        "network",
+        (("        x = self.avgpool(x)\n", ""),),
+        "test_any_input_size_gives_logits[80-96]",
+        "self.avgpool",
+    ),
+    Mutant(
+        "second dropout missing",
+        "network",
+        ((SECOND_DROPOUT, "            nn.ReLU(inplace=True),\n            nn.Linear(256, 256),\n"),),
+        "test_dropout_before_the_first_two_linear_layers[None]",
+        "the dropout before Linear layer 2 is missing",
+    ),
+    Mutant(
+        "dropout before the last layer instead of the second",
+        "network",
+        (
+            (SECOND_DROPOUT, "            nn.ReLU(inplace=True),\n            nn.Linear(256, 256),\n"),
+            ("            nn.Linear(256, num_classes),\n", "            nn.Dropout(p=dropout),\n            nn.Linear(256, num_classes),\n"),
+        ),
+        "test_dropout_before_the_first_two_linear_layers[None]",
+        "the dropout before Linear layer 2 is missing",
+    ),
+    Mutant(
+        "first dropout probability hard-coded",
+        "network",
+        (("        self.classifier = nn.Sequential(\n            nn.Dropout(p=dropout),\n",
+          "        self.classifier = nn.Sequential(\n            nn.Dropout(p=0.5),\n"),),
+        "test_dropout_before_the_first_two_linear_layers[0.2]",
+        "hard-coded",
+    ),
+    Mutant(
+        "max pooling over 2 x 2 windows",
+        "network",
+        ((FIRST_POOL, "            nn.ReLU(inplace=True),\n            nn.MaxPool2d(kernel_size=2, stride=2),\n            nn.Conv2d(16, 48"),),
+        "test_convolutions_match_the_handout",
+        "nn.MaxPool2d(kernel_size=3, stride=2)",
+    ),
+    Mutant(
+        "classifier kept in a Python list",
+        "network",
+        (
+            ("        self.classifier = nn.Sequential(\n", "        self.classifier = [\n"),
+            ("            nn.Linear(256, num_classes),\n        )\n", "            nn.Linear(256, num_classes),\n        ]\n"),
+            ("        return self.classifier(x)\n", "        for layer in self.classifier:\n            x = layer(x)\n        return x\n"),
+        ),
+        "test_parameter_count",
+        "are not registered",
+    ),
+
 ]
 
 VARIANTS = [

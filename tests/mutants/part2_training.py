@@ -106,6 +106,78 @@ MUTANTS = [
         "test_fit_steps_the_scheduler_once_per_epoch",
         "no call",
     ),
+    Mutant(
+        "AdamW with another weight decay",
+        "training",
+        (("torch.optim.AdamW(model.parameters(), lr=lr)", "torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.1)"),),
+        "test_make_optimizer_keeps_pytorch_defaults",
+        "weight_decay",
+    ),
+    Mutant(
+        "batches never moved to the device",
+        "training",
+        (("images, labels = images.to(device), labels.to(device)", "images, labels = images, labels"),),
+        "test_train_one_epoch_moves_each_batch_to_the_device",
+        "move each batch to the device",
+    ),
+    Mutant(
+        "labels not moved to the device in evaluate",
+        "training",
+        (("            images, labels = images.to(device), labels.to(device)\n            logits",
+          "            images = images.to(device)\n            logits"),),
+        "test_evaluate_moves_each_batch_to_the_device",
+        "the labels given to the loss",
+    ),
+    Mutant(
+        "gradients switched off and never back on",
+        "training",
+        (("    with torch.no_grad():  # no graph: less memory, faster\n", "    torch.set_grad_enabled(False)\n    if True:\n"),),
+        "test_evaluate_leaves_gradient_tracking_on",
+        "torch.set_grad_enabled(False)",
+    ),
+    Mutant(
+        "accuracy divided by the number of batches",
+        "training",
+        (("correct / total_examples", "correct / len(loader)"),),
+        "test_evaluate_counts_accuracy_over_examples",
+        "not of batches",
+    ),
+    Mutant(
+        "fit evaluates on the training loader",
+        "training",
+        (("evaluate(test_loader, model, criterion, device)", "evaluate(train_loader, model, criterion, device)"),),
+        "test_fit_evaluates_on_the_test_loader",
+        "fit evaluates on the training loader",
+    ),
+    Mutant(
+        "no progress bar",
+        "training",
+        (
+            ('    progress = tqdm(range(epochs), desc="epochs")\n', "    progress = range(epochs)\n"),
+            ("        progress.set_postfix(loss=history[\"train_loss\"][-1], acc=test_accuracy)\n", ""),
+        ),
+        "test_fit_shows_a_progress_bar_over_the_epochs",
+        "wrap the epochs in tqdm",
+    ),
+    Mutant(
+        "scheduler given the loss",
+        "training",
+        (("        scheduler.step()  # once per epoch", "        scheduler.step(history[\"train_loss\"][-1])  #"),),
+        "test_fit_steps_the_scheduler_once_per_epoch",
+        "without an argument",
+    ),
+    Mutant(
+        "learning rate recorded after the scheduler step",
+        "training",
+        (
+            ('        history["lr"].append(optimizer.param_groups[0]["lr"])\n', ""),
+            ("        scheduler.step()  # once per epoch: StepLR counts epochs\n",
+             "        scheduler.step()  # once per epoch: StepLR counts epochs\n        history[\"lr\"].append(optimizer.param_groups[0][\"lr\"])\n"),
+        ),
+        "test_fit_returns_the_history",
+        "at the start of each epoch",
+    ),
+
 ]
 
 VARIANTS = [

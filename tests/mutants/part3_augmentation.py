@@ -116,6 +116,29 @@ MUTANTS = [
         "test_augmentation_helps_on_shifted_digits",
         "shifted digits",
     ),
+    Mutant(
+        "shifts so large the digit leaves the picture",
+        "augmentation",
+        ((AFFINE, "            transforms.RandomAffine(degrees=0, translate=(0.45, 0.45)),\n"),),
+        "test_no_flips_or_large_rotations",
+        "no longer recognisable",
+    ),
+    Mutant(
+        "heavy erasing",
+        "augmentation",
+        ((TRAIN_TAIL, "            ColourCast(strength=0.3),\n            transforms.RandomErasing(p=1.0, scale=(0.3, 0.5), value=0),\n"
+                      "            transforms.Normalize(MNIST_MEAN, MNIST_STD),\n"),),
+        "test_no_flips_or_large_rotations",
+        "no longer recognisable",
+    ),
+    Mutant(
+        "size hard-coded in the test transform",
+        "augmentation",
+        ((TEST_HEAD, "            transforms.Resize((64, 64)),\n            to_rgb,\n            transforms.ToTensor(),\n"),),
+        "test_test_transform_output",
+        "the size is fixed at 64",
+    ),
+
 ]
 
 VARIANTS = [
@@ -135,6 +158,52 @@ VARIANTS = [
             (AFFINE, "            transforms.RandomAffine(15, translate=(0.1, 0.1)),\n"),
             (COLOUR_JITTER, ""),
             ("            ColourCast(strength=0.3),\n", ""),
+        ),
+    ),
+    Variant(
+        "mild random resized crop, rotation and colour jitter",
+        "augmentation",
+        (
+            (AFFINE, "            transforms.RandomResizedCrop(image_size, scale=(0.75, 1.0), ratio=(0.9, 1.1)),\n"
+                     "            transforms.RandomRotation(15),\n"),
+            (COLOUR_JITTER, "            transforms.ColorJitter(brightness=0.4, contrast=0.4, saturation=0.4),\n"),
+            ("            ColourCast(strength=0.3),\n", ""),
+        ),
+    ),
+    Variant(
+        "affine with shear and brightness",
+        "augmentation",
+        (
+            (AFFINE, "            transforms.RandomAffine(degrees=10, translate=(0.1, 0.1), shear=10),\n"),
+            (COLOUR_JITTER, "            transforms.ColorJitter(brightness=0.5),\n"),
+            ("            ColourCast(strength=0.3),\n", ""),
+        ),
+    ),
+    Variant(
+        "perspective and shifts",
+        "augmentation",
+        (
+            (AFFINE, "            transforms.RandomPerspective(distortion_scale=0.2, p=0.5),\n"
+                     "            transforms.RandomAffine(degrees=0, translate=(0.1, 0.1)),\n"),
+            (COLOUR_JITTER, ""),
+            ("            ColourCast(strength=0.3),\n", ""),
+        ),
+    ),
+    Variant(
+        "small erased patches",
+        "augmentation",
+        (
+            (AFFINE, "            transforms.RandomAffine(degrees=15, translate=(0.1, 0.1)),\n"),
+            (COLOUR_JITTER, ""),
+            ("            ColourCast(strength=0.3),\n", "            transforms.RandomErasing(p=0.5, scale=(0.02, 0.1), value=0),\n"),
+        ),
+    ),
+    Variant(
+        "rotation, padded crop and strong colour casting",
+        "augmentation",
+        (
+            (AFFINE, "            transforms.RandomRotation(20),\n            transforms.RandomCrop(image_size, padding=image_size // 7),\n"),
+            ("            ColourCast(strength=0.3),\n", "            ColourCast(strength=0.5),\n"),
         ),
     ),
 ]

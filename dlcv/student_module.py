@@ -1,4 +1,4 @@
-"""Load a part's module from a target folder, for the commands that show what student code does."""
+"""Load one of the student's modules from a target folder, for the commands that show what it does."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from types import ModuleType
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def load_module(target: str, name: str) -> ModuleType:
-    """``<target>/<name>.py``, where ``target`` is ``assignment``, ``solutions`` or a folder's path."""
+def load_student_module(target: str, name: str) -> ModuleType:
+    """``<target>/<name>.py``, where ``target`` is ``assignment``, ``solutions`` or the path of a folder."""
     folder = REPO_ROOT / target if target in ("assignment", "solutions") else Path(target)
     path = folder / f"{name}.py"
     if not path.is_file():

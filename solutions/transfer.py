@@ -1,0 +1,246 @@
+"""Part 4: transfer learning, from a network pretrained on another task.
+
+A network trained on a task with plenty of data (the *source* task) has
+learned features that help on a related task with little data (the *target*
+task). Its last layer, the *head*, maps the features to the source's
+classes; everything before it, the *encoder*, computes the features. To
+adapt it:
+
+- replace the head with a new layer for the target's classes (``replace_head``);
+- **linear probe**: train only the new head, the encoder frozen exactly as
+  it was pretrained (``linear_probe``), or, the same model computed once,
+  pre-compute the features and fit a linear classifier on them
+  (``extract_features``, ``train_linear_classifier``);
+- **fine-tune**: train the head and the encoder, the encoder with a smaller
+  learning rate so that the pretrained features change slowly
+  (``fine_tune_optimizer``), after a *warm start* in which the head trains
+  alone (``warm_start``): a new head's random weights would otherwise send
+  large, meaningless gradients into the encoder.
+
+Here the source task is digits 0-4 and the target task digits 5-9
+(``dlcv.digit_tasks``); the pretrained network is
+``dlcv.backbone.pretrained_backbone()``. Where the head is:
+
+==============================================  =========================
+model                                           head
+==============================================  =========================
+the shipped ``DigitBackbone``, ResNets          ``model.fc``
+AlexNet, VGG, MobileNet V3, EfficientNet        ``model.classifier[-1]``
+==============================================  =========================
+
+The functions that take a model change it in place, except ``extract_features``,
+which leaves it as it was.
+"""
+
+import torch
+from torch import nn
+
+BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
+
+
+def _head_owner(model: nn.Module) -> tuple[nn.Module, str]:
+    """The module that holds the head, and the head's name in it: ``(model, "fc")`` or ``(model.classifier, "6")``."""
+    if isinstance(getattr(model, "fc", None), nn.Linear):
+        return model, "fc"
+    if isinstance(getattr(model, "classifier", None), nn.Sequential) and isinstance(model.classifier[-1], nn.Linear):
+        return model.classifier, str(len(model.classifier) - 1)
+    raise ValueError(f"{type(model).__name__} has no Linear head at .fc or .classifier[-1]")
+
+
+def _head(model: nn.Module) -> nn.Linear:
+    owner, name = _head_owner(model)
+    return getattr(owner, name)
+
+
+def _encoder_parameters(model: nn.Module) -> list[nn.Parameter]:
+    """Every parameter of ``model`` but the head's."""
+    head = {id(parameter) for parameter in _head(model).parameters()}
+    return [parameter for parameter in model.parameters() if id(parameter) not in head]
+
+
+def replace_head(model: nn.Module, num_classes: int) -> nn.Linear:
+    """Replace ``model``'s head with a new ``nn.Linear`` for ``num_classes`` classes; return the new layer.
+
+    The new layer reads what the old one read, so its ``in_features`` is the
+    old head's ``in_features``; it has ``num_classes`` outputs, and fresh
+    weights. The rest of the model is left as it is. Works for every model
+    in the table of the module docstring.
+
+    The lecture's snippets, and the mistake to avoid::
+
+        model = torchvision.models.resnet18(weights="DEFAULT")
+        model.fc = nn.Linear(model.fc.in_features, num_classes)      # ResNet: right
+
+        model = torchvision.models.vgg16(weights="DEFAULT")
+        model.fc = nn.Linear(4096, num_classes)                      # VGG: wrong!
+
+    VGG has no ``fc``: the assignment adds a layer that ``forward`` never
+    calls, and the model still has 1000 outputs. VGG's head is
+    ``model.classifier[-1]`` (and ``classifier[-1] = ...`` works on an
+    ``nn.Sequential``).
+
+    Returns:
+        The new head, the same object that is now inside ``model``.
+    """
+    owner, name = _head_owner(model)
+    old = getattr(owner, name)
+    head = nn.Linear(old.in_features, num_classes, device=old.weight.device, dtype=old.weight.dtype)
+    setattr(owner, name, head)
+    return head
+
+
+def _use_running_statistics(module: nn.Module, inputs) -> None:
+    """Forward pre-hook of a frozen batch-norm layer: normalise with the stored statistics, never update them."""
+    module.eval()  # whatever model.train() set; returns nothing, so the inputs pass unchanged
+
+
+def linear_probe(model: nn.Module, num_classes: int) -> nn.Module:
+    """Prepare ``model`` for a linear probe: freeze the encoder, replace the head; return ``model``.
+
+    After this, training ``model`` with any training loop changes only the
+    new head: the encoder's ``state_dict`` (its parameters *and* its
+    buffers) stays exactly as pretrained, bit for bit, even though the loop
+    calls ``model.train()``.
+
+    ``requires_grad = False`` alone is not enough. It stops gradients, so
+    the optimizer leaves the frozen weights alone, but a batch-norm layer
+    in train mode also updates its *running statistics* (the buffers
+    ``running_mean``, ``running_var`` and ``num_batches_tracked``) on every
+    forward pass, with no gradient involved. And ``model.train()`` puts
+    every layer in train mode. The frozen batch-norm layers must stay in
+    eval mode whatever mode the model is put in: then they normalise with
+    the pretrained statistics and never change them. (Setting their
+    ``momentum`` to 0 is not enough: ``num_batches_tracked`` still counts.)
+
+    The lecture's snippet is the starting point::
+
+        for parameter in model.parameters():
+            parameter.requires_grad = False
+        model.fc = nn.Linear(model.fc.in_features, num_classes)  # new layers require grad
+
+    Returns:
+        ``model`` itself, changed in place.
+    """
+    for parameter in model.parameters():
+        parameter.requires_grad = False
+    replace_head(model, num_classes)  # created after the freeze: it requires grad, and nothing else does
+    for module in model.modules():
+        if isinstance(module, BATCH_NORMS):
+            module.register_forward_pre_hook(_use_running_statistics)
+    return model
+
+
+def extract_features(model: nn.Module, loader, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """The features of every image in ``loader``: what ``model``'s head would read, and the labels.
+
+    ``model`` is a network whose children, in order, are the stages its
+    ``forward`` runs, the head last (the shipped backbone: ``features``,
+    ``avgpool``, ``fc``; ResNets too), already on ``device``. The features
+    are the head's input: the output of every stage before it, flattened to
+    one row per image. The lecture's snippet drops the head::
+
+        encoder = nn.Sequential(*list(model.children())[:-1])
+
+    Compute them in eval mode (batch norm then uses its stored statistics,
+    so an image's features do not depend on the rest of its batch) and
+    without gradient tracking. Leave ``model`` itself as it was: its head
+    stays in place.
+
+    Args:
+        loader: yields ``(images, labels)``, images ``(B, C, H, W)``, labels ``(B,)``; read once, in order.
+
+    Returns:
+        ``(features, labels)`` on the CPU: features ``(N, D)`` float, with
+        ``D`` the head's ``in_features``; labels ``(N,)`` int64, in the
+        loader's order, ``N`` the number of images in the loader.
+    """
+    encoder = nn.Sequential(*list(model.children())[:-1])  # the same layers, without the head
+    encoder.eval()
+    features, labels = [], []
+    with torch.no_grad():
+        for images, batch_labels in loader:
+            features.append(torch.flatten(encoder(images.to(device)), 1).cpu())
+            labels.append(batch_labels.cpu())
+    return torch.cat(features), torch.cat(labels)
+
+
+def train_linear_classifier(
+    features: torch.Tensor, labels: torch.Tensor, num_classes: int, epochs: int = 300, lr: float = 0.01
+) -> nn.Linear:
+    """Fit a linear classifier to pre-computed features; return it.
+
+    Trains a new ``nn.Linear(D, num_classes)`` with AdamW (learning rate
+    ``lr``, PyTorch's other defaults) and cross-entropy, full batch: each of
+    the ``epochs`` epochs is one step on all the features at once (they are
+    few and small, so no loader is needed).
+
+    Args:
+        features: ``(N, D)`` float features, from ``extract_features``.
+        labels: ``(N,)`` int64 class indices in ``0 .. num_classes - 1``.
+        num_classes: the number of classes (outputs).
+        epochs: full-batch steps (default 300).
+        lr: AdamW's learning rate (default 0.01).
+
+    Returns:
+        The trained ``nn.Linear`` with ``in_features = D`` and ``out_features
+        = num_classes``, on the features' device: ``classifier(features)``
+        gives ``(N, num_classes)`` logits.
+    """
+    classifier = nn.Linear(features.shape[1], num_classes, device=features.device)
+    optimizer = torch.optim.AdamW(classifier.parameters(), lr=lr)
+    for _ in range(epochs):
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(classifier(features), labels)
+        loss.backward()
+        optimizer.step()
+    return classifier
+
+
+def fine_tune_optimizer(model: nn.Module, lr: float, encoder_lr_ratio: float = 0.1) -> torch.optim.AdamW:
+    """AdamW with two parameter groups: the head at ``lr``, the encoder at ``lr * encoder_lr_ratio``.
+
+    The encoder is every parameter that is not the head's. Every parameter
+    of ``model`` is in exactly one group: none left out (it would never
+    train), none in two (PyTorch refuses that). A parameter that does not
+    require grad right now (see ``warm_start``) still belongs in its group:
+    it gets no gradient, and AdamW leaves a parameter without a gradient
+    alone. Keep AdamW's other defaults.
+
+    The lecture writes the groups as a list of dicts::
+
+        torch.optim.AdamW([
+            {"params": encoder_parameters, "lr": lr * encoder_lr_ratio},
+            {"params": model.fc.parameters(), "lr": lr},
+        ])
+
+    (the encoder is not always ``model.features``: on a VGG, ``classifier``
+    holds two more Linear layers before the head).
+    """
+    return torch.optim.AdamW(
+        [
+            {"params": _encoder_parameters(model), "lr": lr * encoder_lr_ratio},
+            {"params": list(_head(model).parameters()), "lr": lr},
+        ]
+    )
+
+
+def warm_start(model: nn.Module, epoch: int, frozen_epochs: int) -> None:
+    """Freeze or unfreeze the encoder for ``epoch`` (counted from 0); call it before every epoch.
+
+    Epochs ``0 .. frozen_epochs - 1`` train the head alone: every encoder
+    parameter has ``requires_grad = False``. From epoch ``frozen_epochs``
+    on, every parameter requires grad, and the encoder trains too (with the
+    smaller learning rate of ``fine_tune_optimizer``). The head requires
+    grad in every epoch. With ``frozen_epochs = 0`` nothing is ever frozen.
+
+    The first epochs matter: a new head starts random, and its gradients
+    would push the pretrained features around for nothing. (The lecture's
+    other warm start, a learning rate that starts near zero and rises, does
+    the same job.) Batch-norm statistics may adapt during the frozen
+    epochs: unlike a linear probe, the encoder is about to be trained.
+    """
+    frozen = epoch < frozen_epochs
+    for parameter in _encoder_parameters(model):
+        parameter.requires_grad = not frozen
+    for parameter in _head(model).parameters():
+        parameter.requires_grad = True

@@ -1,0 +1,313 @@
+"""Part 6 (detection.py, the Mask R-CNN building blocks): realistic mistakes and correct variants."""
+
+from tests.mutants import Mutant, Variant
+
+IMPORTS = "import math\n"
+AREAS = (
+    "    area1 = (boxes1[:, 2] - boxes1[:, 0]) * (boxes1[:, 3] - boxes1[:, 1])\n"
+    "    area2 = (boxes2[:, 2] - boxes2[:, 0]) * (boxes2[:, 3] - boxes2[:, 1])\n"
+)
+SIDES = "    sides = (bottom_right - top_left).clamp(min=0)\n"
+ORDER = "    order = torch.argsort(scores, descending=True)\n"
+SKIP_SUPPRESSED = "        if suppressed[position]:\n            continue\n        kept.append(position)\n"
+BOX_COORDINATES = "        x1, y1, x2, y2 = box[1:] * spatial_scale - offset\n"
+IMAGE = "        image = features[int(box[0])]\n"
+BOX_PREDICTOR = "FastRCNNPredictor(heads.box_predictor.cls_score.in_features, num_classes)"
+MASK_PREDICTOR = (
+    "    mask_channels = heads.mask_predictor.conv5_mask.in_channels\n"
+    "    heads.mask_predictor = MaskRCNNPredictor(mask_channels, heads.mask_predictor.conv5_mask.out_channels, num_classes)\n"
+)
+
+# The solution's roi_align from the loop over boxes to the end of its helper, which the variants replace.
+ROI_ALIGN_LOOP = '''    grids = []
+    for box in boxes:
+        image = features[int(box[0])]
+        x1, y1, x2, y2 = box[1:] * spatial_scale - offset
+        width, height = x2 - x1, y2 - y1
+        if not aligned:
+            width, height = width.clamp(min=1.0), height.clamp(min=1.0)
+        # The bin's average as matrix products: rows (out_h, H) and columns (out_w, W) of interpolation weights.
+        rows, gy = _bin_weights(y1, height, out_h, sampling_ratio, image.shape[1])
+        columns, gx = _bin_weights(x1, width, out_w, sampling_ratio, image.shape[2])
+        grids.append(rows @ image @ columns.T / max(gy * gx, 1))
+    if not grids:
+        return features.new_zeros(0, features.shape[1], out_h, out_w)
+    return torch.stack(grids)
+
+
+def _bin_weights(start: torch.Tensor, length: torch.Tensor, bins: int, sampling_ratio: int, size: int):
+    """The summed interpolation weights of each bin's sampling points along one axis, and the points per bin.
+
+    Returns a ``(bins, size)`` matrix whose row ``i`` adds up, over bin ``i``'s
+    sampling points, the weights that linear interpolation gives the ``size``
+    cells of this axis; and the number of points per bin. Bilinear
+    interpolation is linear interpolation along y times along x, so a bin's sum
+    over its grid of points is ``rows @ feature_map @ columns.T``.
+    """
+    bin_size = length / bins
+    points = sampling_ratio if sampling_ratio > 0 else math.ceil(bin_size.item())
+    offsets = (torch.arange(points, dtype=start.dtype, device=start.device) + 0.5) * bin_size / points
+    where = start + torch.arange(bins, dtype=start.dtype, device=start.device)[:, None] * bin_size + offsets  # (bins, points)
+    where = where.flatten()
+    inside = (where >= -1) & (where <= size)  # farther than one cell off the map: value 0
+    where = where.clamp(0, size - 1)
+    low = where.floor()
+    high_weight = where - low
+    low = low.long()
+    high = (low + 1).clamp(max=size - 1)
+    weights = torch.zeros(len(where), size, dtype=start.dtype, device=start.device)
+    weights.scatter_add_(1, low[:, None], (1 - high_weight)[:, None])
+    weights.scatter_add_(1, high[:, None], high_weight[:, None])
+    weights = weights * inside[:, None]
+    return weights.view(bins, points, size).sum(dim=1), points
+'''
+
+# Shared by both roi_align variants: the loop over boxes, given a way to read the map at a grid of points.
+SAMPLED_LOOP = '''    grids = []
+    for box in boxes:
+        image = features[int(box[0])]
+        x1, y1, x2, y2 = box[1:] * spatial_scale - offset
+        width, height = x2 - x1, y2 - y1
+        if not aligned:
+            width, height = width.clamp(min=1.0), height.clamp(min=1.0)
+        ys, gy = _sampling_points(y1, height, out_h, sampling_ratio)
+        xs, gx = _sampling_points(x1, width, out_w, sampling_ratio)
+        if gy * gx == 0:  # an adaptive grid of no point: the bins are 0
+            grids.append(image.new_zeros(image.shape[0], out_h, out_w))
+            continue
+        values = _read(image, ys, xs)  # (C, out_h * gy, out_w * gx)
+        grids.append(values.view(image.shape[0], out_h, gy, out_w, gx).sum(dim=(2, 4)) / (gy * gx))
+    if not grids:
+        return features.new_zeros(0, features.shape[1], out_h, out_w)
+    return torch.stack(grids)
+
+
+def _sampling_points(start, length, bins, sampling_ratio):
+    """Every bin's sampling coordinates along one axis, bin after bin, and the number per bin."""
+    bin_size = length / bins
+    points = sampling_ratio if sampling_ratio > 0 else math.ceil(bin_size.item())
+    offsets = (torch.arange(points, dtype=start.dtype) + 0.5) * bin_size / points
+    return (start + torch.arange(bins, dtype=start.dtype)[:, None] * bin_size + offsets).flatten(), points
+'''
+
+GRID_SAMPLE = SAMPLED_LOOP + '''
+
+def _read(image, ys, xs):
+    """The (C, H, W) map at every (y, x) of ys times xs, by grid_sample; 0 farther than one cell outside."""
+    height, width = image.shape[1:]
+    inside = ((ys >= -1) & (ys <= height))[:, None] & ((xs >= -1) & (xs <= width))[None, :]
+    # align_corners=False puts cell i at (2 i + 1) / size - 1; border padding clamps onto the map.
+    gx, gy = torch.broadcast_tensors(((2 * xs + 1) / width - 1)[None, :], ((2 * ys + 1) / height - 1)[:, None])
+    grid = torch.stack([gx, gy], dim=-1)[None]
+    values = torch.nn.functional.grid_sample(image[None], grid, mode="bilinear", padding_mode="border", align_corners=False)
+    return values[0] * inside
+'''
+
+FOUR_NEIGHBOURS = SAMPLED_LOOP + '''
+
+def _read(image, ys, xs):
+    """The (C, H, W) map at every (y, x) of ys times xs: the four neighbouring cells, weighted; 0 farther out."""
+    height, width = image.shape[1:]
+    y, x = torch.broadcast_tensors(ys[:, None], xs[None, :])
+    inside = (y >= -1) & (y <= height) & (x >= -1) & (x <= width)
+    y, x = y.clamp(0, height - 1), x.clamp(0, width - 1)
+    y0, x0 = y.floor().long(), x.floor().long()
+    y1, x1 = (y0 + 1).clamp(max=height - 1), (x0 + 1).clamp(max=width - 1)
+    dy, dx = y - y0, x - x0
+    values = (
+        image[:, y0, x0] * (1 - dy) * (1 - dx)
+        + image[:, y0, x1] * (1 - dy) * dx
+        + image[:, y1, x0] * dy * (1 - dx)
+        + image[:, y1, x1] * dy * dx
+    )
+    return values * inside
+'''
+
+NMS_LOOP = '''    order = torch.argsort(scores, descending=True)
+    overlaps = box_iou(boxes[order], boxes[order])
+    suppressed = torch.zeros(len(order), dtype=torch.bool, device=boxes.device)
+    kept = []
+    for position in range(len(order)):
+        if suppressed[position]:
+            continue
+        kept.append(position)
+        suppressed |= overlaps[position] > iou_threshold
+    return order[torch.tensor(kept, dtype=torch.int64, device=boxes.device)]
+'''
+
+NMS_SHRINKING = '''    order = torch.argsort(scores, descending=True)
+    kept = []
+    while len(order) > 0:
+        best, rest = order[0], order[1:]
+        kept.append(best)
+        overlaps = box_iou(boxes[best][None], boxes[rest])[0]
+        order = rest[~(overlaps > iou_threshold)]  # not "<=": a NaN IoU suppresses nothing
+    return torch.stack(kept) if kept else torch.zeros(0, dtype=torch.int64, device=boxes.device)
+'''
+
+MUTANTS = [
+    Mutant(
+        "IoU with + 1 in widths and heights",
+        "detection",
+        (
+            (AREAS, AREAS.replace("boxes1[:, 0])", "boxes1[:, 0] + 1)").replace("boxes1[:, 1])", "boxes1[:, 1] + 1)")
+             .replace("boxes2[:, 0])", "boxes2[:, 0] + 1)").replace("boxes2[:, 1])", "boxes2[:, 1] + 1)")),
+            (SIDES, "    sides = (bottom_right - top_left + 1).clamp(min=0)\n"),
+        ),
+        "test_box_iou_known_values",
+        "with + 1",
+    ),
+    Mutant(
+        "union not subtracting the intersection",
+        "detection",
+        (("(area1[:, None] + area2[None, :] - intersection)", "(area1[:, None] + area2[None, :])"),),
+        "test_box_iou_known_values",
+        "subtract the intersection",
+    ),
+    Mutant(
+        "NMS keeping suppressed boxes",
+        "detection",
+        ((SKIP_SUPPRESSED, "        kept.append(position)\n"),),
+        "test_nms_keeps_the_best_box_of_each_cluster",
+        "overlap a kept box by more than iou_threshold were kept",
+    ),
+    Mutant(
+        "NMS not sorting by score",
+        "detection",
+        ((ORDER, "    order = torch.arange(len(scores), device=boxes.device)\n"),),
+        "test_nms_takes_boxes_by_decreasing_score",
+        "index order, not by decreasing score",
+    ),
+    Mutant(
+        "NMS suppressing at IoU >= threshold",
+        "detection",
+        (("overlaps[position] > iou_threshold", "overlaps[position] >= iou_threshold"),),
+        "test_nms_keeps_a_box_at_exactly_the_threshold",
+        "equals iou_threshold was suppressed",
+    ),
+    Mutant(
+        "NMS letting suppressed boxes suppress others",
+        "detection",
+        ((SKIP_SUPPRESSED, "        if not suppressed[position]:\n            kept.append(position)\n"),),
+        "test_nms_suppressed_box_does_not_suppress_others",
+        "a suppressed box suppressed other boxes",
+    ),
+    Mutant(
+        "nms calling torchvision.ops.nms",
+        "detection",
+        ((IMPORTS, IMPORTS + "\nimport torchvision\n"), (ORDER, "    return torchvision.ops.nms(boxes, scores, iou_threshold)\n")),
+        "test_nms_matches_torchvision",
+        "a call to torchvision.ops.boxes.nms",
+    ),
+    Mutant(
+        "RoIAlign rounding coordinates like RoIPool",
+        "detection",
+        ((BOX_COORDINATES, "        x1, y1, x2, y2 = (box[1:] * spatial_scale).round() - offset\n"),),
+        "test_roi_align_does_not_round_box_coordinates",
+        "rounded to whole feature-map cells, as RoIPool does",
+    ),
+    Mutant(
+        "RoIAlign ignoring spatial_scale",
+        "detection",
+        ((BOX_COORDINATES, "        x1, y1, x2, y2 = box[1:] - offset\n"),),
+        "test_roi_align_uses_spatial_scale",
+        "spatial_scale (0.25) was not applied",
+    ),
+    Mutant(
+        "RoIAlign missing the half-pixel offset",
+        "detection",
+        (("    offset = 0.5 if aligned else 0.0\n", "    offset = 0.0\n"),),
+        "test_roi_align_half_pixel_offset_when_aligned",
+        "the half-pixel offset is missing",
+    ),
+    Mutant(
+        "RoIAlign with a fixed sampling grid",
+        "detection",
+        (("else math.ceil(bin_size.item())", "else 2"),),
+        "test_roi_align_sampling_points_per_bin",
+        "adaptive number",
+    ),
+    Mutant(
+        "RoIAlign reading every point off the map as 0",
+        "detection",
+        (("inside = (where >= -1) & (where <= size)", "inside = (where >= 0) & (where <= size - 1)"),),
+        "test_roi_align_boxes_partly_outside_the_feature_map",
+        "points outside the feature map",
+    ),
+    Mutant(
+        "RoIAlign cutting every box from image 0",
+        "detection",
+        ((IMAGE, "        image = features[0]\n"),),
+        "test_roi_align_boxes_on_several_images",
+        "every box was cut from image 0",
+    ),
+    Mutant(
+        "RoIAlign detached from the features",
+        "detection",
+        ((IMAGE, "        image = features[int(box[0])].detach()\n"),),
+        "test_roi_align_gradient_reaches_the_features",
+        "differentiable with respect to the features",
+    ),
+    Mutant(
+        "roi_align through torchvision's private fallback",
+        "detection",
+        (
+            (IMPORTS, IMPORTS + "\nfrom torchvision.ops.roi_align import _roi_align\n"),
+            (
+                "    if isinstance(boxes, (list, tuple)):\n",
+                "    size = (output_size, output_size) if isinstance(output_size, int) else output_size\n"
+                "    return _roi_align(features, boxes, spatial_scale, size[0], size[1], sampling_ratio, aligned)\n"
+                "    if isinstance(boxes, (list, tuple)):\n",
+            ),
+        ),
+        "test_roi_align_matches_torchvision",
+        "a call to torchvision.ops.roi_align._roi_align",
+    ),
+    Mutant(
+        "roi_align through a default argument that patching cannot reach",
+        "detection",
+        (
+            ("    aligned: bool = False,\n) -> torch.Tensor:", "    aligned: bool = False,\n    _align=torch.ops.torchvision.roi_align,\n) -> torch.Tensor:"),
+            (
+                "    if isinstance(boxes, (list, tuple)):\n",
+                "    size = (output_size, output_size) if isinstance(output_size, int) else output_size\n"
+                "    return _align(features, boxes, spatial_scale, size[0], size[1], sampling_ratio, aligned)\n"
+                "    if isinstance(boxes, (list, tuple)):\n",
+            ),
+        ),
+        "test_detection_does_not_use_torchvision_ops",
+        "_align=torch.ops.torchvision.roi_align",
+    ),
+    Mutant(
+        "predictors replaced for boxes only",
+        "detection",
+        ((MASK_PREDICTOR, ""),),
+        "test_replace_predictors_mask_predictor_of_maskrcnn_resnet50_fpn",
+        "the mask predictor was not replaced",
+    ),
+    Mutant(
+        "in_features hard-coded for maskrcnn_resnet50_fpn",
+        "detection",
+        ((BOX_PREDICTOR, "FastRCNNPredictor(1024, num_classes)"),),
+        "test_replace_predictors_small_mask_rcnn_takes_a_training_step",
+        "instead of hard-coding",
+    ),
+    Mutant(
+        "replace_predictors returning nothing",
+        "detection",
+        (("    return model\n", ""),),
+        "test_replace_predictors_keeps_the_rest_of_the_model",
+        "end with return model",
+    ),
+]
+
+VARIANTS = [
+    Variant("roi_align by grid_sample", "detection", ((ROI_ALIGN_LOOP, GRID_SAMPLE),)),
+    Variant("roi_align weighing the four neighbouring cells", "detection", ((ROI_ALIGN_LOOP, FOUR_NEIGHBOURS),)),
+    Variant("NMS removing overlaps from a shrinking list", "detection", ((NMS_LOOP, NMS_SHRINKING),)),
+    Variant(
+        "replace_predictors with the tutorial's 256 hidden channels",
+        "detection",
+        ((MASK_PREDICTOR, MASK_PREDICTOR.replace("heads.mask_predictor.conv5_mask.out_channels", "256")),),
+    ),
+]
