@@ -10,7 +10,8 @@ of ``DIGITS``: 0, 1, 4 and 7. Its label map gives every pixel a class:
 and ``CLASS_NAMES`` says which is which.
 
 The task needs both halves of a U-Net (measured in
-``docs/part5_segmentation_task.md``):
+``autograder/calibration/part5_unet.md``, its rows with the skips cut
+and with the bottleneck bypassed):
 
 - *context*: a stroke's class is its whole digit's, and a short straight
   piece of stroke looks the same in a 1, a 4 and a 7; only features that see
