@@ -151,6 +151,22 @@ VARIANTS = [
         ),
     ),
     Variant(
+        # milesial/Pytorch-UNet's Up: the transposed convolution halves the channels, and the padding is
+        # written with diffY and diffX.
+        "transposed convolution to half the channels, as in milesial/Pytorch-UNet",
+        "unet",
+        (
+            (UPSAMPLE, "self.up = nn.ConvTranspose2d(in_channels, in_channels // 2, kernel_size=2, stride=2)"),
+            (UP_CONV, "self.conv = DoubleConv(in_channels // 2 + out_channels, out_channels)"),
+            (
+                PAD,
+                "        diffY = skip.size()[2] - x.size()[2]\n"
+                "        diffX = skip.size()[3] - x.size()[3]\n"
+                "        x = F.pad(x, [diffX // 2, diffX - diffX // 2, diffY // 2, diffY - diffY // 2])\n",
+            ),
+        ),
+    ),
+    Variant(
         # The original U-Net's way: round up when pooling, then crop the larger upsampled map to the skip.
         "crop instead of pad",
         "unet",
