@@ -1,0 +1,157 @@
+"""Part 5: U-Net, an encoder-decoder with skip connections, for per-pixel labels.
+
+Segmentation gives every pixel a class. Here the images are canvases of
+handwritten digits (0, 1, 4 and 7, built by :mod:`dlcv.segmentation`), and a
+pixel's class is background or the digit whose ink it is. The **encoder**
+halves the image again and again, so that deep features see a large part of
+the picture (*context*: a short straight piece of stroke could belong to a
+1, a 4 or a 7, and only the whole digit says which). The **decoder** doubles
+the size back to the input's, and a **skip connection** hands each decoder
+level the encoder's features of the same size (the *mirrored* level), which
+still know exactly where each stroke is: the bottleneck alone is too coarse
+to place a boundary to the pixel.
+
+Levels are numbered from the input: level ``l`` has
+``base_channels * 2**l`` channels and size ``H / 2**l`` (``depth = 3``,
+``base_channels = 8``, a 32 x 32 image)::
+
+    level 0   inc    (8, 32, 32)  --------------- skip --------------->  up #3 (8, 32, 32)  -> outc
+    level 1   Down  (16, 16, 16)  -------- skip -------->  up #2 (16, 16, 16)
+    level 2   Down  (32,  8,  8)  -- skip -->  up #1 (32, 8, 8)
+    level 3   Down  (64,  4,  4)  (the bottleneck)  -----^
+
+Build the blocks in this order: :class:`DoubleConv`, :class:`Down`,
+:class:`Up`, :class:`OutConv`, then :class:`UNet`, which only wires them
+(as in milesial/Pytorch-UNet).
+
+**Odd sizes.** Max pooling rounds down: a 37-pixel side becomes 18, and
+doubling 18 gives 36, one pixel short of the 37-pixel skip. ``torch.cat``
+along the channels needs equal heights and widths, so a naive
+concatenation fails on odd sizes (and on every size not divisible by
+``2**depth``). ``Up`` pads the upsampled map to the skip's size first
+(``F.pad``; cropping the larger of the two works as well).
+
+The autograder checks the blocks one by one; the output's shape for any
+input size; that each ``Up`` concatenates the skip of its mirrored level;
+that the skips and the bottleneck both reach the output (hooks replace or
+perturb a block's output); that gradient reaches every parameter; and that
+your ``UNet``, trained by the grader's own loop (6 epochs of 1,000 canvases,
+about 15 seconds on a CPU), reaches a mean IoU of 0.75 on held-out canvases.
+The same network with its skips cut stays near 0.5.
+
+See what your network segments:
+``python -m dlcv.segmentation_overlay --target assignment --output overlay.png``.
+"""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class DoubleConv(nn.Module):
+    """(3 x 3 convolution, padding 1 => BatchNorm2d => ReLU) * 2: ``(N, in, H, W)`` to ``(N, out, H, W)``."""
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__()
+        # TODO: self.double_conv = nn.Sequential(...) of, in order:
+        #   Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False), BatchNorm2d(out_channels), ReLU,
+        #   Conv2d(out_channels, out_channels, kernel_size=3, padding=1, bias=False), BatchNorm2d(out_channels), ReLU.
+        #   padding=1 keeps the size; bias=False because batch norm subtracts any bias straight away.
+        raise NotImplementedError("DoubleConv.__init__")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # TODO: one line.
+        raise NotImplementedError("DoubleConv.forward")
+
+
+class Down(nn.Module):
+    """2 x 2 max pooling, then DoubleConv: ``(N, in, H, W)`` to ``(N, out, H // 2, W // 2)``."""
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__()
+        # TODO: self.maxpool_conv = nn.Sequential(nn.MaxPool2d(2), DoubleConv(in_channels, out_channels)).
+        raise NotImplementedError("Down.__init__")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # TODO: one line.
+        raise NotImplementedError("Down.forward")
+
+
+class Up(nn.Module):
+    """Upsample x2, pad to the skip's size, concatenate the skip, DoubleConv: to ``(N, out, *skip size)``.
+
+    ``forward(x, skip)``: ``x`` comes from the level below, ``(N, in_channels, h, w)``;
+    ``skip`` from the mirrored encoder level, ``(N, out_channels, H, W)`` with ``H`` and
+    ``W`` equal to ``2 * h`` and ``2 * w`` or one more.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__()
+        # TODO: Hints:
+        #   1. self.up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False): the size doubles
+        #      and the channels stay in_channels.
+        #   2. self.conv = DoubleConv(...): it gets the skip (out_channels) and the upsampled map
+        #      (in_channels) concatenated, and gives out_channels.
+        raise NotImplementedError("Up.__init__")
+
+    def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+        # TODO: Hints:
+        #   1. Upsample x.
+        #   2. Pad it to the skip's height and width (see "Odd sizes" at the top of this file):
+        #      F.pad(x, [left, right, top, bottom]) with the missing rows and columns split between the sides.
+        #   3. Concatenate along the channels, torch.cat([skip, x], dim=1), then self.conv.
+        raise NotImplementedError("Up.forward")
+
+
+class OutConv(nn.Module):
+    """1 x 1 convolution to one score per class: ``(N, in, H, W)`` to ``(N, num_classes, H, W)`` logits."""
+
+    def __init__(self, in_channels: int, num_classes: int):
+        super().__init__()
+        # TODO: self.conv = a 1 x 1 nn.Conv2d from in_channels to num_classes.
+        raise NotImplementedError("OutConv.__init__")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # TODO: one line.
+        raise NotImplementedError("OutConv.forward")
+
+
+class UNet(nn.Module):
+    """U-Net: ``(N, in_channels, H, W)`` images to ``(N, num_classes, H, W)`` per-pixel logits.
+
+    Blocks (``C = base_channels``):
+
+    - ``inc = DoubleConv(in_channels, C)``: level 0;
+    - ``depth`` Down blocks, ``Down(C * 2**(l - 1), C * 2**l)`` for level ``l = 1 .. depth``
+      (the last one's output is the bottleneck);
+    - ``depth`` Up blocks, deepest first, ``Up(C * 2**(l + 1), C * 2**l)`` for level
+      ``l = depth - 1 .. 0``: each takes the level below and the skip of level ``l``;
+    - ``outc = OutConv(C, num_classes)``.
+
+    Any ``H`` and ``W`` of at least ``2**depth`` work, odd ones included. The
+    autograder finds the blocks by their classes (DoubleConv, Down, Up, OutConv
+    from this file) and the order ``forward`` calls them, not by attribute names:
+    keep them in ``nn.ModuleList``s or as named attributes, as you like, but
+    build them from these classes and call each once per forward. ``forward``
+    returns raw scores (logits): ``nn.CrossEntropyLoss`` applies the softmax itself.
+    """
+
+    def __init__(self, in_channels: int, num_classes: int, base_channels: int = 16, depth: int = 4):
+        super().__init__()
+        # TODO: Hints:
+        #   1. The channel counts of levels 0 .. depth: base_channels * 2**level.
+        #   2. self.inc = DoubleConv(in_channels, base_channels).
+        #   3. self.downs = nn.ModuleList of depth Down blocks, level 1 first.
+        #   4. self.ups = nn.ModuleList of depth Up blocks, the deepest first (level depth - 1, down to 0).
+        #   5. self.outc = OutConv(base_channels, num_classes).
+        raise NotImplementedError("UNet.__init__")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(N, in_channels, H, W)`` to ``(N, num_classes, H, W)`` logits."""
+        # TODO: Hints:
+        #   1. x = self.inc(x).
+        #   2. For each Down: keep x as a skip (a list), then x = down(x). After the loop x is the bottleneck.
+        #   3. For each Up, deepest first: x = up(x, skip), with the skips taken in reverse order
+        #      (the last one kept is the deepest).
+        #   4. Return self.outc(x): logits, no softmax.
+        raise NotImplementedError("UNet.forward")
