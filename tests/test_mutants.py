@@ -32,27 +32,27 @@ def batches(edits: list[Variant]) -> list[list[Variant]]:
     return grouped
 
 
-def run_batches(edits: list[Variant], folder: Path, selection) -> dict[str, GraderRun]:
-    """Grade each batch once; the run that graded each edit, by edit name."""
-    def grade(numbered: tuple[int, list[Variant]]) -> list[tuple[str, GraderRun]]:
+def run_batches(edits: list[Variant], folder: Path, selection) -> dict[Variant, GraderRun]:
+    """Grade each batch once; the run that graded each edit (two parts may use the same name)."""
+    def grade(numbered: tuple[int, list[Variant]]) -> list[tuple[Variant, GraderRun]]:
         number, batch = numbered
         submission = folder / f"batch{number}"
         for edit in batch:
             edit.write(submission)
         run = run_autograder(folder / f"results{number}.json", *selection(batch), target=submission)
-        return [(edit.name, run) for edit in batch]
+        return [(edit, run) for edit in batch]
 
     with ThreadPoolExecutor(PARALLEL_RUNS) as pool:
         return dict(pair for done in pool.map(grade, enumerate(batches(edits))) for pair in done)
 
 
 @pytest.fixture(scope="module")
-def mutant_runs(tmp_path_factory) -> dict[str, GraderRun]:
+def mutant_runs(tmp_path_factory) -> dict[Variant, GraderRun]:
     return run_batches(MUTANTS, tmp_path_factory.mktemp("mutants"), lambda batch: [f"{PART_FILES[m.module]}::{m.caught_by}" for m in batch])
 
 
 @pytest.fixture(scope="module")
-def variant_runs(tmp_path_factory) -> dict[str, GraderRun]:
+def variant_runs(tmp_path_factory) -> dict[Variant, GraderRun]:
     return run_batches(VARIANTS, tmp_path_factory.mktemp("variants"), lambda batch: [PART_FILES[v.module] for v in batch])
 
 
@@ -62,17 +62,17 @@ def test_batches_hold_one_edit_of_each_module():
     assert sum(map(len, batches(MUTANTS))) == len(MUTANTS)
 
 
-@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[f"{m.module}: {m.name}" for m in MUTANTS])
 def test_mutant_is_caught_by_its_test(mutant, mutant_runs):
-    outcome = mutant_runs[mutant.name].test(mutant.caught_by, module=mutant.module)
+    outcome = mutant_runs[mutant].test(mutant.caught_by, module=mutant.module)
     assert outcome["status"] == "failed", f"{mutant.caught_by} passed the mutant {mutant.name!r}"
     assert mutant.message_names in outcome["output"], (
         f"{mutant.caught_by} failed the mutant {mutant.name!r} without naming it; its message was:\n{outcome['output']}"
     )
 
 
-@pytest.mark.parametrize("variant", VARIANTS, ids=[v.name for v in VARIANTS])
+@pytest.mark.parametrize("variant", VARIANTS, ids=[f"{v.module}: {v.name}" for v in VARIANTS])
 def test_correct_variant_keeps_full_marks(variant, variant_runs):
-    tests = [t for t in variant_runs[variant.name].results["tests"] if t["tags"][0].endswith(f" {variant.module}")]
+    tests = [t for t in variant_runs[variant].results["tests"] if t["tags"][0].endswith(f" {variant.module}")]
     failed = [f"{t['name']}: {t['output']}" for t in tests if t["status"] != "passed"]
     assert tests and not failed, "\n".join(failed)
