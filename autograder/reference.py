@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from dlcv.adaptation import train_epochs
 from dlcv.data import Split, make_loader, mnist_split
 from dlcv.device import seed_everything
 
@@ -74,16 +75,7 @@ def train(
     torch.manual_seed(seed)
     model.to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
-    criterion = nn.CrossEntropyLoss()
-    loader = make_loader(train_split, BATCH_SIZE, shuffle=True, seed=seed, transform=transform)
-    for _ in range(epochs):
-        model.train()
-        for images, labels in loader:
-            optimizer.zero_grad()
-            loss = criterion(model(images.to(device)), labels.to(device))
-            loss.backward()
-            optimizer.step()
-    return model
+    return train_epochs(model, optimizer, train_split, epochs, BATCH_SIZE, seed, device, transform=transform)
 
 
 def mnist_test_loader(transform=None):
