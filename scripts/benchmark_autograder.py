@@ -21,6 +21,7 @@ Usage (from the repository root)::
     python scripts/benchmark_autograder.py                                # every autograder/test_part*.py
     python scripts/benchmark_autograder.py autograder/test_part1_network.py --runs 5
     python scripts/benchmark_autograder.py --pytest-args="--no-isolation"   # the cost of isolation, by difference
+    python scripts/benchmark_autograder.py --beside-grader                  # on a busy machine: no test may fail
 """
 
 from __future__ import annotations
@@ -72,21 +73,57 @@ class Sampler(threading.Thread):
             time.sleep(SAMPLE_SECONDS)
 
 
-def measure(command: list[str], pin: bool) -> tuple[float, float, float, int, str]:
-    """Run ``command`` once; return (wall seconds, peak PSS of the tree and peak RSS of one process in MiB, exit status, output tail)."""
+def start(command: list[str], pin: bool) -> subprocess.Popen:
+    """``command`` started from the repository root, on core 0 alone if ``pin``, its output captured."""
     prefix = ["taskset", "-c", "0"] if pin else []
     environment = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=str(REPO_ROOT))
-    start = time.perf_counter()
-    process = subprocess.Popen(prefix + command, cwd=REPO_ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(prefix + command, cwd=REPO_ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def summary_of(output: str) -> str:
+    """pytest's last line ("128 passed in 57.99s"), or the output's last line."""
+    lines = [line for line in output.strip().splitlines() if line.strip()]
+    return next((line for line in reversed(lines) if " passed" in line or " failed" in line), lines[-1] if lines else "").strip("= ")
+
+
+def measure(command: list[str], pin: bool) -> tuple[float, float, float, int, str]:
+    """Run ``command`` once; return (wall seconds, peak PSS of the tree and peak RSS of one process in MiB, exit status, output tail)."""
+    began = time.perf_counter()
+    process = start(command, pin)
     sampler = Sampler(process.pid)
     sampler.start()
     output, _ = process.communicate()
-    wall = time.perf_counter() - start
+    wall = time.perf_counter() - began
     sampler.done.set()
     sampler.join()
-    lines = [line for line in output.strip().splitlines() if line.strip()]
-    summary = next((line for line in reversed(lines) if " passed" in line or " failed" in line), lines[-1] if lines else "")
-    return wall, sampler.peak_pss / 1024, sampler.peak_rss / 1024, process.returncode, summary.strip("= ")
+    return wall, sampler.peak_pss / 1024, sampler.peak_rss / 1024, process.returncode, summary_of(output)
+
+
+class Beside(threading.Thread):
+    """Runs ``command`` again and again until stopped: a second CPU-heavy process beside the measured runs.
+
+    Its finished runs are kept (exit status, summary): a busy machine must not fail them either.
+    """
+
+    def __init__(self, command: list[str], pin: bool):
+        super().__init__(daemon=True)
+        self.command, self.pin = command, pin
+        self.finished: list[tuple[int, str]] = []
+        self.done = threading.Event()
+        self.process: subprocess.Popen | None = None
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            self.process = start(self.command, self.pin)
+            output, _ = self.process.communicate()
+            if not self.done.is_set():
+                self.finished.append((self.process.returncode, summary_of(output)))
+
+    def stop(self) -> None:
+        self.done.set()
+        if self.process is not None:
+            self.process.terminate()  # the grader's test processes die with it (PR_SET_PDEATHSIG)
+        self.join()
 
 
 def main() -> None:
@@ -96,6 +133,11 @@ def main() -> None:
     parser.add_argument("--target", default="solutions", help="the --target to grade (default solutions)")
     parser.add_argument("--pytest-args", default="", help="more arguments for the grader, e.g. \"--no-isolation\"")
     parser.add_argument("--cores", choices=["one", "all", "both"], default="both", help="pin to one core, use all, or both")
+    parser.add_argument(
+        "--beside-grader", action="store_true",
+        help="time the grader on a busy machine: a second grader run (the same command, on the same cores) "
+        "runs again and again beside each measured run",
+    )
     options = parser.parse_args()
     files = options.files or sorted(str(p.relative_to(REPO_ROOT)) for p in REPO_ROOT.glob("autograder/test_part*.py"))
     pytest_command = [
@@ -117,8 +159,19 @@ def main() -> None:
         for pin, cores in settings:
             label = f"{what}, {cores}"
             walls, pss, rss = [], [], []
+            busy = command is pytest_command and options.beside_grader
+            if busy:
+                label += ", beside a second grader"
             for run in range(1, options.runs + 1):
+                beside = Beside(pytest_command, pin) if busy else None
+                if beside is not None:
+                    beside.start()
+                    time.sleep(5)  # past its start-up: the measured run starts on a busy machine
                 wall, peak_pss, peak_rss, status, summary = measure(command, pin)
+                if beside is not None:
+                    beside.stop()
+                    for other_status, other_summary in beside.finished:
+                        print(f"  (the grader beside it: exit {other_status}: {other_summary})", flush=True)
                 walls.append(wall)
                 pss.append(peak_pss)
                 rss.append(peak_rss)
