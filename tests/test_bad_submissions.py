@@ -294,6 +294,18 @@ def test_bad_submission_costs_only_its_own_tests(case, tmp_path, clean_run):
     if case.flags:
         told = "\n".join(run.results.get("extra_data", {}).get("audit", []) + run.results.get("extra_data", {}).get("flags", []))
         assert re.search(case.flags, told), told
+    if os.environ.get("DLCV_CATALOGUE_TABLE"):
+        record_row(Path(os.environ["DLCV_CATALOGUE_TABLE"]), case, run, time.monotonic() - started)
+
+
+def record_row(table: Path, case: Case, run, seconds: float) -> None:
+    """Append the case's row to a Markdown table (every check above passed, so the run finished, its results
+    are valid and the other parts are intact): the broken part's score on the selection, and its first message."""
+    part = [test for test in run.results["tests"] if test["tags"][0].startswith(f"Part {PARTS[case.module]} ")]
+    message = next((test["output"].splitlines()[0] for test in part if test["status"] == "failed" and test["output"]), "")
+    score = f"{sum(t['score'] for t in part):g} / {sum(t['max_score'] for t in part):g}"
+    with table.open("a") as rows:
+        rows.write(f"| {case.name} | {case.module}.py | {seconds:.0f} s | yes | {score} | yes | {message[:150].replace('|', '/')} |\n")
 
 
 def run_relative(folder: Path, where: Path):

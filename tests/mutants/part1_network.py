@@ -150,4 +150,54 @@ VARIANTS = [
              "        return last(x)\n"),
         ),
     ),
+    Variant(
+        # The flattening as the classifier's first layer, ReLUs that are not in place, forward in one line.
+        "nn.Flatten inside the classifier",
+        "network",
+        (
+            ("nn.ReLU(inplace=True)", "nn.ReLU()"),
+            ("        self.classifier = nn.Sequential(\n", "        self.classifier = nn.Sequential(\n            nn.Flatten(),\n"),
+            ("        x = self.features(x)\n        x = self.avgpool(x)\n        x = torch.flatten(x, 1)\n        return self.classifier(x)\n",
+             "        return self.classifier(self.avgpool(self.features(x)))\n"),
+        ),
+    ),
+    Variant(
+        # Layers named through an OrderedDict (features.conv1, ...), flattening with view.
+        "named layers in an OrderedDict",
+        "network",
+        (
+            ("import torch\n", "from collections import OrderedDict\n\nimport torch\n"),
+            (
+                """        self.features = nn.Sequential(
+            nn.Conv2d(3, 16, kernel_size=11, stride=4, padding=2),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(kernel_size=3, stride=2),
+            nn.Conv2d(16, 48, kernel_size=5, padding=2),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(kernel_size=3, stride=2),
+            nn.Conv2d(48, 96, kernel_size=3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(96, 64, kernel_size=3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(64, 64, kernel_size=3, padding=1),
+            nn.ReLU(inplace=True),
+        )""",
+                """        self.features = nn.Sequential(OrderedDict([
+            ("conv1", nn.Conv2d(3, 16, kernel_size=11, stride=4, padding=2)),
+            ("relu1", nn.ReLU(inplace=True)),
+            ("pool1", nn.MaxPool2d(kernel_size=3, stride=2)),
+            ("conv2", nn.Conv2d(16, 48, kernel_size=5, padding=2)),
+            ("relu2", nn.ReLU(inplace=True)),
+            ("pool2", nn.MaxPool2d(kernel_size=3, stride=2)),
+            ("conv3", nn.Conv2d(48, 96, kernel_size=3, padding=1)),
+            ("relu3", nn.ReLU(inplace=True)),
+            ("conv4", nn.Conv2d(96, 64, kernel_size=3, padding=1)),
+            ("relu4", nn.ReLU(inplace=True)),
+            ("conv5", nn.Conv2d(64, 64, kernel_size=3, padding=1)),
+            ("relu5", nn.ReLU(inplace=True)),
+        ]))""",
+            ),
+            ("x = torch.flatten(x, 1)", "x = x.view(x.size(0), -1)"),
+        ),
+    ),
 ]

@@ -193,4 +193,30 @@ VARIANTS = [
             ("correct / total_examples", "correct / len(loader.dataset)"),
         ),
     ),
+    Variant(
+        # Common ways of writing the same thing: a decorated evaluate, the scheduler's own record of the learning
+        # rate, a defaultdict for the history.
+        "no_grad decorator, get_last_lr, defaultdict history",
+        "training",
+        (
+            ("import torch\n", "from collections import defaultdict\n\nimport torch\n"),
+            ("def evaluate(", "@torch.no_grad()\ndef evaluate("),
+            ("    with torch.no_grad():  # no graph: less memory, faster\n", "    if True:\n"),
+            ('    history = {"train_loss": [], "test_loss": [], "test_accuracy": [], "lr": []}\n',
+             "    history = defaultdict(list)\n"),
+            ('history["lr"].append(optimizer.param_groups[0]["lr"])', 'history["lr"].append(scheduler.get_last_lr()[0])'),
+        ),
+    ),
+    Variant(
+        # tqdm's trange, transfers with non_blocking=True, the batch size read from the images.
+        "trange, non_blocking transfers, batch size from the images",
+        "training",
+        (
+            ("from tqdm.auto import tqdm\n", "from tqdm.auto import trange\n"),
+            ('progress = tqdm(range(epochs), desc="epochs")', 'progress = trange(epochs, desc="epochs")'),
+            ("images, labels = images.to(device), labels.to(device)",
+             "images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)"),
+            ("len(labels)", "images.size(0)"),
+        ),
+    ),
 ]
