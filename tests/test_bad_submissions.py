@@ -301,7 +301,7 @@ def test_bad_submission_costs_only_its_own_tests(case, tmp_path, clean_run):
 def record_row(table: Path, case: Case, run, seconds: float) -> None:
     """Append the case's row to a Markdown table (every check above passed, so the run finished, its results
     are valid and the other parts are intact): the broken part's score on the selection, and its first message."""
-    part = [test for test in run.results["tests"] if test["tags"][0].startswith(f"Part {PARTS[case.module]} ")]
+    part = [test for test in run.results["tests"] if test["tags"][0].endswith(f" {case.module}")]
     message = next((test["output"].splitlines()[0] for test in part if test["status"] == "failed" and test["output"]), "")
     score = f"{sum(t['score'] for t in part):g} / {sum(t['max_score'] for t in part):g}"
     with table.open("a") as rows:
