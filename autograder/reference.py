@@ -17,6 +17,7 @@ from torch import nn
 from dlcv.adaptation import train_epochs
 from dlcv.data import Split, make_loader, mnist_split
 from dlcv.device import seed_everything
+from dlcv.small_cnn import SmallCNN
 
 BATCH_SIZE = 64
 EVAL_BATCH_SIZE = 256
@@ -29,25 +30,6 @@ FIT_EPOCHS = 4
 FIT_LR = 2e-3
 FIT_STEP_SIZE = 2
 FIT_GAMMA = 0.3
-
-
-class SmallCNN(nn.Module):
-    """A small, fast CNN: ``(N, 3, H, W)`` images to ``(N, num_classes)`` logits; no dropout."""
-
-    def __init__(self, num_classes: int = 10):
-        super().__init__()
-        self.features = nn.Sequential(
-            nn.Conv2d(3, 8, kernel_size=5, stride=2, padding=2),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Conv2d(8, 16, kernel_size=3, padding=1),
-            nn.ReLU(),
-            nn.AdaptiveAvgPool2d(4),
-        )
-        self.classifier = nn.Linear(16 * 4 * 4, num_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classifier(torch.flatten(self.features(x), 1))
 
 
 def accuracy(model: nn.Module, loader, device: torch.device) -> float:

@@ -35,6 +35,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from autograder import reference
 from dlcv.data import IMAGE_SIZE, MNIST_MEAN, MNIST_STD, Split, mnist_split, resize_digits
 from dlcv.device import seed_everything
+from dlcv.small_cnn import SmallCNN
 
 SEED = 2024
 MAX_DEGREES = 20.0
@@ -103,5 +104,5 @@ def accuracy_after_training(transform, seed: int, device: torch.device | None = 
     """Shifted-set accuracy of a ``SmallCNN`` trained on :func:`training_subset` with ``transform``."""
     device = device or torch.device("cpu")
     seed_everything(seed)  # Python's and NumPy's generators too, for transforms that use them
-    model = reference.train(reference.SmallCNN(), training_subset(), EPOCHS, seed, device, transform=transform)
+    model = reference.train(SmallCNN(), training_subset(), EPOCHS, seed, device, transform=transform)
     return shifted_accuracy(model, device)

@@ -2,10 +2,10 @@
 
     python -m dlcv.top_patches --target assignment --output patches.png
 
-Trains the autograder's small CNN (``autograder.reference.SmallCNN``: a 5 x 5
-convolution with stride 2, max pooling, a 3 x 3 convolution) on the shipped
-MNIST training digits for ``--epochs`` epochs with the autograder's own
-training loop (a few seconds an epoch on one CPU core), then calls
+Trains the small CNN that the autograder also uses (:class:`dlcv.small_cnn.SmallCNN`:
+a 5 x 5 convolution with stride 2, max pooling, a 3 x 3 convolution) on the
+shipped MNIST training digits for ``--epochs`` epochs (AdamW, a few seconds
+an epoch on one CPU core), then calls
 ``top_activating_patches`` from ``--target``'s ``visualize.py`` on the 1,000
 test digits: for the ``--channels`` channels of each convolutional layer (after its
 ReLU) whose patches show the clearest pattern (see :func:`patterned_channels`), the
@@ -27,10 +27,14 @@ import torch
 from torch.nn import functional as F
 from torchvision.utils import make_grid, save_image
 
-from autograder.reference import SmallCNN, train
+from dlcv.adaptation import train_epochs
 from dlcv.data import MNIST_MEAN, MNIST_STD, mnist_split, normalize_digits, resize_digits
 from dlcv.device import pick_device, seed_everything
+from dlcv.small_cnn import SmallCNN
 from dlcv.student_module import load_student_module
+
+LEARNING_RATE = 1e-3  # AdamW's, over batches of BATCH_SIZE training digits
+BATCH_SIZE = 64
 
 # SmallCNN's features: the ReLU after each convolution, and the name shown for it.
 LAYERS = {1: "layer 1 (conv 5x5, stride 2)", 4: "layer 2 (pool, conv 3x3)"}
@@ -80,7 +84,10 @@ def main(argv: list[str] | None = None) -> None:
         module.top_activating_patches(model.features, 1, 0, images[:1], 1)
     except NotImplementedError as error:
         sys.exit(f"top_activating_patches is not implemented yet ({error})")
-    train(model, train_split, epochs=args.epochs, seed=args.seed, device=pick_device())
+    device = pick_device()
+    model.to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE)
+    train_epochs(model, optimizer, train_split, args.epochs, BATCH_SIZE, args.seed, device)
     features = model.features.cpu().eval()
     with torch.no_grad():
         chosen = {
