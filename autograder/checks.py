@@ -92,3 +92,15 @@ def check_close(found: float, expected: float, what: str, likely: str = "", rel:
     """``found`` (a checked float) equals ``expected`` within the given tolerances."""
     if not _isclose(found, expected, rel_tol=rel, abs_tol=abs_):
         fail(f"{what} = {expected:.6g}", f"{found:.6g}", likely)
+
+
+def gradient_problem(parameter: torch.Tensor) -> str | None:
+    """What is wrong with ``parameter``'s gradient after a backward pass: "none", "NaN or infinity",
+    "all zeros", or None for a finite, non-zero gradient."""
+    if parameter.grad is None:
+        return "none"
+    if not _tensor_isfinite(parameter.grad).all():
+        return "NaN or infinity"
+    if parameter.grad.abs().sum() == 0:
+        return "all zeros"
+    return None

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from autograder.accuracy import AccuracyTest
-from autograder.checks import check_tensor, fail
+from autograder.checks import check_tensor, fail, gradient_problem
 from dlcv import segmentation
 from dlcv.device import pick_device, seed_everything
 
@@ -232,7 +232,7 @@ def test_double_conv_applies_relu_after_each_convolution(submission):
     torch.manual_seed(0)
     block = submission.get("unet.DoubleConv")(3, 6).train()
     outputs = []
-    seen = convolution_inputs(block, lambda: outputs.append(block(torch.randn(4, 3, 8, 8))))
+    seen = convolution_inputs([block], lambda: outputs.append(block(torch.randn(4, 3, 8, 8))))[block]
     output = check_tensor(outputs[0], "DoubleConv(3, 6) of a (4, 3, 8, 8) input")
     if len(seen) == 2 and seen[1].min() < 0:
         fail(
@@ -428,11 +428,12 @@ def test_depth_and_base_channels_set_the_levels(submission):
             ceiling = ((ceiling[0] + 1) // 2, (ceiling[1] + 1) // 2)
 
 
-def convolution_inputs(block: nn.Module, run) -> list[torch.Tensor]:
-    """The inputs of every ``nn.Conv2d`` inside ``block`` while ``run()`` runs, in call order."""
-    seen = []
+def convolution_inputs(blocks: list[nn.Module], run) -> dict[nn.Module, list[torch.Tensor]]:
+    """For each of ``blocks``, the inputs of every ``nn.Conv2d`` inside it while ``run()`` runs, in call order."""
+    seen: dict[nn.Module, list[torch.Tensor]] = {block: [] for block in blocks}
     handles = [
-        m.register_forward_pre_hook(lambda module, args: seen.append(args[0].detach()))
+        m.register_forward_pre_hook(lambda module, args, block=block: seen[block].append(args[0].detach()))
+        for block in blocks
         for m in block.modules()
         if isinstance(m, nn.Conv2d)
     ]
@@ -490,26 +491,14 @@ def test_each_up_concatenates_its_skip(submission):
     depth = 3
     model = build(submission, in_channels=1, num_classes=3, base_channels=4, depth=depth)
     images = torch.randn(2, 1, 24, 32)
-    inputs: dict[int, list[torch.Tensor]] = {}
-    classes = classes_of(submission)
-    ups = [module for module, kind in blocks_of(model, classes).items() if kind == "Up"]
-    handles = []
-    for number, up in enumerate(ups):
-        handles += [
-            m.register_forward_pre_hook(lambda module, args, number=number: inputs.setdefault(number, []).append(args[0].detach()))
-            for m in up.modules()
-            if isinstance(m, nn.Conv2d)
-        ]
-    try:
-        trace = traced_levels(submission, model, images, depth)
-    finally:
-        for handle in handles:
-            handle.remove()
-    encoder = trace.encoder()
-    for index, call in enumerate(trace.decoder()):
+    ups = [module for module, kind in blocks_of(model, classes_of(submission)).items() if kind == "Up"]
+    traces = []
+    inputs = convolution_inputs(ups, lambda: traces.append(traced_levels(submission, model, images, depth)))
+    encoder = traces[0].encoder()
+    for index, call in enumerate(traces[0].decoder()):
         level = mirrored(depth, index)
         skip = encoder[level].output.detach()
-        seen = inputs.get(ups.index(call.module), [])
+        seen = inputs[call.module]
         if not seen:
             fail(f"Up block {index + 1} (level {level}) to apply convolutions", "none", "end Up with a DoubleConv")
         if not any(holds_skip(conv_input, skip) for conv_input in seen):
@@ -627,15 +616,7 @@ def test_output_depends_on_the_bottleneck(submission):
 
 def gradient_of(parameters: list[tuple[str, nn.Parameter]]) -> list[tuple[str, str]]:
     """``(name, problem)`` for each parameter without a finite, non-zero gradient."""
-    problems = []
-    for name, parameter in parameters:
-        if parameter.grad is None:
-            problems.append((name, "none"))
-        elif not torch.isfinite(parameter.grad).all():
-            problems.append((name, "NaN or infinity"))
-        elif parameter.grad.abs().sum() == 0:
-            problems.append((name, "all zeros"))
-    return problems
+    return [(name, problem) for name, parameter in parameters if (problem := gradient_problem(parameter))]
 
 
 @pytest.mark.points(2)
