@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -11,11 +12,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# The autograder's test file of each part, by the student module it grades: {"network": "autograder/test_part1_network.py", ...}
+# The autograder's public test file of each part, by the student module it grades: {"network": "autograder/test_part1_network.py", ...}
 PART_FILES = {
     path.stem.split("_", 2)[2]: str(path.relative_to(REPO_ROOT))
     for path in sorted((REPO_ROOT / "autograder").glob("test_part*_*.py"))
 }
+
+
+def part_test_files(module: str) -> list[str]:
+    """The test files of ``module``'s part: the public one, and the hidden one (Gradescope only) if it has one."""
+    hidden = Path(PART_FILES[module]).parent / "hidden" / Path(PART_FILES[module]).name
+    return [PART_FILES[module]] + ([str(hidden)] if (REPO_ROOT / hidden).is_file() else [])
+
+
+def node_of(module: str, test: str) -> str:
+    """``file::test`` for the test called ``test`` (parameters included, if any) of ``module``'s part, public or hidden."""
+    function = test.split("[", 1)[0]
+    for path in part_test_files(module):
+        if re.search(rf"^def {re.escape(function)}\(", (REPO_ROOT / path).read_text(), re.MULTILINE):
+            return f"{path}::{test}"
+    raise KeyError(f"no test function {function!r} in {part_test_files(module)}")
 
 
 def committed_stubs(folder: Path) -> Path:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.grader_run import PART_FILES, GraderRun, run_autograder
+from tests.grader_run import GraderRun, part_test_files, run_autograder, node_of
 from tests.mutants import MUTANTS, VARIANTS, Variant
 
 PARALLEL_RUNS = 2  # grader runs side by side (one thread each)
@@ -48,12 +48,12 @@ def run_batches(edits: list[Variant], folder: Path, selection) -> dict[Variant, 
 
 @pytest.fixture(scope="module")
 def mutant_runs(tmp_path_factory) -> dict[Variant, GraderRun]:
-    return run_batches(MUTANTS, tmp_path_factory.mktemp("mutants"), lambda batch: [f"{PART_FILES[m.module]}::{m.caught_by}" for m in batch])
+    return run_batches(MUTANTS, tmp_path_factory.mktemp("mutants"), lambda batch: [node_of(m.module, m.caught_by) for m in batch])
 
 
 @pytest.fixture(scope="module")
 def variant_runs(tmp_path_factory) -> dict[Variant, GraderRun]:
-    return run_batches(VARIANTS, tmp_path_factory.mktemp("variants"), lambda batch: [PART_FILES[v.module] for v in batch])
+    return run_batches(VARIANTS, tmp_path_factory.mktemp("variants"), lambda batch: [f for v in batch for f in part_test_files(v.module)])
 
 
 def test_batches_hold_one_edit_of_each_module():
