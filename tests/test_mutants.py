@@ -46,14 +46,23 @@ def run_batches(edits: list[Variant], folder: Path, selection) -> dict[Variant, 
         return dict(pair for done in pool.map(grade, enumerate(batches(edits))) for pair in done)
 
 
-@pytest.fixture(scope="module")
-def mutant_runs(tmp_path_factory) -> dict[Variant, GraderRun]:
-    return run_batches(MUTANTS, tmp_path_factory.mktemp("mutants"), lambda batch: [node_of(m.module, m.caught_by) for m in batch])
+def selected(request, parameter: str) -> list[Variant]:
+    """The edits whose tests this session runs (all of them, unless ``-k`` or node ids chose some)."""
+    chosen = [item.callspec.params[parameter] for item in request.session.items
+              if hasattr(item, "callspec") and parameter in item.callspec.params]
+    return list(dict.fromkeys(chosen))
 
 
 @pytest.fixture(scope="module")
-def variant_runs(tmp_path_factory) -> dict[Variant, GraderRun]:
-    return run_batches(VARIANTS, tmp_path_factory.mktemp("variants"), lambda batch: [f for v in batch for f in part_test_files(v.module)])
+def mutant_runs(request, tmp_path_factory) -> dict[Variant, GraderRun]:
+    return run_batches(selected(request, "mutant"), tmp_path_factory.mktemp("mutants"),
+                       lambda batch: [node_of(m.module, m.caught_by) for m in batch])
+
+
+@pytest.fixture(scope="module")
+def variant_runs(request, tmp_path_factory) -> dict[Variant, GraderRun]:
+    return run_batches(selected(request, "variant"), tmp_path_factory.mktemp("variants"),
+                       lambda batch: [f for v in batch for f in part_test_files(v.module)])
 
 
 def test_batches_hold_one_edit_of_each_module():
