@@ -19,6 +19,8 @@ from torch import nn
 
 from autograder.accuracy import AccuracyTest
 from autograder.checks import check_tensor, check_type, fail, kind_of
+from autograder.recorded import load, recorded_mistake
+from autograder.training_loop import training_loop
 from dlcv import adaptation
 from dlcv.backbone import pretrained_backbone
 from dlcv.data import Split, make_loader
@@ -39,6 +41,7 @@ HEADS = {
     "mobilenet_v3_small": "classifier.3",
     "efficientnet_b0": "classifier.1",
 }
+RECORDED = load("part4_transfer")  # written from the solution by scripts/record_expectations.py
 TORCHVISION = sorted(name for name in HEADS if name != "backbone")
 FEATURES = 512  # the backbone's fc.in_features
 BATCH_NORM_STATISTICS = ("running_mean", "running_var", "num_batches_tracked")
@@ -57,7 +60,9 @@ PROBE = AccuracyTest(
     module="transfer",
     threshold=0.85,
     seed=0,
-    measure=lambda student, seed, device: adaptation.probe_accuracy(student.linear_probe, SHOTS, FEW_SHOT, seed, device),
+    measure=lambda student, loop, seed, device: adaptation.probe_accuracy(
+        loop, student.linear_probe, SHOTS, FEW_SHOT, seed, device
+    ),
     record="part4_transfer_probe.md",
     must_fail=("trained from scratch",),
     context=(
@@ -73,7 +78,7 @@ FINE_TUNE = AccuracyTest(
     module="transfer",
     threshold=0.82,
     seed=0,
-    measure=lambda student, seed, device: adaptation.fine_tune_accuracy(student, SHOTS, FEW_SHOT, seed, device),
+    measure=lambda student, loop, seed, device: adaptation.fine_tune_accuracy(loop, student, SHOTS, FEW_SHOT, seed, device),
     record="part4_transfer_fine_tune.md",
     must_fail=("trained from scratch",),
     context=(
@@ -89,7 +94,7 @@ EXTRACTED_FEATURES = AccuracyTest(
     module="transfer",
     threshold=0.85,
     seed=0,
-    measure=lambda student, seed, device: adaptation.features_probe_accuracy(student, SHOTS, seed, device),
+    measure=lambda student, loop, seed, device: adaptation.features_probe_accuracy(student, SHOTS, seed, device),
     record="part4_transfer_features.md",
     must_fail=("features taken after the head", "linear classifier trained for one step"),
     context=("batch norm kept in eval mode by overriding train(), features by a hook, the last Linear as head",),
@@ -320,22 +325,18 @@ def feature_loader():
     return make_loader(Split(test.images[keep], test.labels[keep]), batch_size=16)
 
 
-def penultimate(loader, train_mode: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
-    """What the pretrained backbone's head reads for every image of ``loader`` (in eval mode unless ``train_mode``)."""
-    model = pretrained_backbone().train(train_mode)
-    seen, labels = [], []
-    model.fc.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
-    with torch.no_grad():
-        for images, batch_labels in loader:
-            model(images)
-            labels.append(batch_labels)
-    return torch.cat(seen), torch.cat(labels)
+def recorded_loader(case: dict):
+    """The recorded case's test digits 5-9 (indices into the shipped test split), in batches of its batch size."""
+    test = target_task(SHOTS)[1]
+    keep = torch.tensor(case["images"])
+    return make_loader(Split(test.images[keep], test.labels[keep]), batch_size=case["batch_size"])
 
 
-def extracted(submission, model: nn.Module, loader, count: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The student's ``extract_features``, checked to be a pair of tensors of the documented shapes."""
-    outputs = model.fc.out_features  # read before student code runs: it might replace the head
-    result = submission.get("transfer.extract_features")(model, loader, CPU)
+def check_extracted(result, outputs: int, count: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``extract_features``' result is a (features, labels) pair of the documented shapes and dtypes.
+
+    ``outputs`` is the head's ``out_features``: features that wide were taken after the head.
+    """
     if type(result) is not tuple or len(result) != 2:
         fail("a (features, labels) tuple", kind_of(result))
     features = check_tensor(result[0], "the features")
@@ -343,35 +344,66 @@ def extracted(submission, model: nn.Module, loader, count: int) -> tuple[torch.T
         fail(
             f"features of shape ({count}, {FEATURES}): the {FEATURES} numbers the head reads",
             f"shape {tuple(features.shape)}: the model's outputs, taken after the head",
-            "drop the head (nn.Sequential(*list(model.children())[:-1])) instead of calling model(images)",
+            "the features are the head's input: run the stages before the head, not the whole model",
         )
     check_tensor(features, "the features", shape=(count, FEATURES), dtype=torch.float32,
-                 likely="flatten each batch to (B, D) with torch.flatten(x, 1), then torch.cat the batches")
+                 likely="one row of D numbers per image: flatten each batch's output, then concatenate the batches")
     labels = check_tensor(result[1], "the labels", shape=(count,), dtype=torch.int64,
-                          likely="collect the loader's labels and torch.cat them")
+                          likely="the labels of every batch, concatenated in the loader's order")
     return features, labels
 
 
-@pytest.mark.points(3)
-def test_extract_features_match_the_penultimate_activations(submission):
-    loader = feature_loader()
-    expected, expected_labels = penultimate(loader)
+def extracted(submission, model: nn.Module, loader, count: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The student's ``extract_features``, checked to be a pair of tensors of the documented shapes."""
+    outputs = model.fc.out_features  # read before student code runs: it might replace the head
+    return check_extracted(submission.get("transfer.extract_features")(model, loader, CPU), outputs, count)
+
+
+def summary(features: torch.Tensor, rows: list[int]) -> dict:
+    """What a recorded case keeps of ``(N, D)`` features: each row's sum (in float64), and ``rows`` in full."""
+    return {"sums": features.detach().double().sum(dim=1), "rows": features.detach()[rows]}
+
+
+def same_features(found: torch.Tensor, recorded: dict, rows: list[int]) -> bool:
+    """``found`` features agree with a recorded summary, up to another CPU's rounding (1e-4)."""
+    if found.ndim != 2 or len(found) != len(recorded["sums"]) or found.shape[1] != recorded["rows"].shape[1]:
+        return False
+    kept = summary(found, rows)
+    return bool(
+        torch.allclose(kept["rows"], recorded["rows"], rtol=1e-4, atol=1e-4)
+        and torch.allclose(kept["sums"], recorded["sums"], rtol=1e-4, atol=1e-3)
+    )
+
+
+@pytest.mark.points(2)
+def test_extract_features_match_the_recorded_features(submission):
+    case = RECORDED["extract_features"]
+    count, rows = len(case["images"]), case["full_rows"]
     model = pretrained_backbone().train()  # as a training loop leaves it
-    features, labels = extracted(submission, model, loader, len(expected))
-    if not torch.equal(labels, expected_labels):
-        fail("the labels in the loader's order", "other labels", "append each batch's labels as the loader gives them")
-    if torch.allclose(features, expected, rtol=1e-4, atol=1e-4):
+    outputs = model.fc.out_features
+    result = submission.get("transfer.extract_features")(model, recorded_loader(case), CPU)
+    expected = (
+        f"the features of the shipped backbone's head input for {count} test digits in batches of "
+        f"{case['batch_size']} (recorded, tolerance 1e-4)"
+    )
+    if type(result) is tuple and len(result) == 2 and type(result[0]) is torch.Tensor:
+        mistake = recorded_mistake(result[0], case["fingerprints"], lambda found, output: same_features(found, output, rows))
+        if mistake:
+            fail(expected, mistake)
+    features, labels = check_extracted(result, outputs, count)
+    if not torch.equal(labels, case["labels"]):
+        fail(f"the labels in the loader's order ({case['labels'].tolist()})", f"{labels.tolist()}",
+             "append each batch's labels as the loader gives them")
+    if same_features(features, case["expected"], rows):
         return
-    if torch.allclose(features, penultimate(loader, train_mode=True)[0], rtol=1e-4, atol=1e-4):
-        fail(
-            "the features computed in eval mode",
-            "the features of train mode, where batch norm uses each batch's own statistics",
-            "call eval() on the model (or the encoder) before extracting: an image's features must not depend on its batch",
-        )
+    found = summary(features, rows)
     fail(
-        "features equal to what the pretrained model's head reads (tolerance 1e-4)",
-        f"a largest difference of {(features - expected).abs().max().item():.3g}",
-        "run every child of the model but the last, in order, and flatten",
+        expected,
+        f"a largest difference of {(found['rows'] - case['expected']['rows']).abs().max().item():.3g} on the "
+        f"features of images {rows}, and row sums {[round(x, 3) for x in found['sums'].tolist()]} for "
+        f"{[round(x, 3) for x in case['expected']['sums'].tolist()]}",
+        "the features are the input of the model's head for each image, computed in eval mode, one row per image "
+        "in the loader's order",
     )
 
 
@@ -394,8 +426,8 @@ def test_extract_features_leave_the_model_unchanged(submission):
             fail(
                 f"model.{name} left in place by extract_features",
                 f"model.{name} is now a {kind_of(getattr(model, name, None))}",
-                "build the encoder as a new nn.Sequential of the model's children; "
-                "setting model.fc = nn.Identity() removes the head from the model itself",
+                "setting model.fc = nn.Identity() removes the head from the model itself: run the stages "
+                "before the head without replacing any of the model's layers",
             )
 
 
@@ -407,16 +439,23 @@ def blobs(per_class: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     return (centres[labels] + 0.4 * torch.randn(len(labels), 16, generator=generator)).clamp(min=0), labels
 
 
-@pytest.mark.points(2)
+def check_classifier(classifier, features: int, classes: int) -> nn.Linear:
+    """``train_linear_classifier``'s result is an ``nn.Linear(features, classes)`` with a bias."""
+    if not isinstance(classifier, nn.Linear):
+        fail("train_linear_classifier to return an nn.Linear", kind_of(classifier), "return the trained layer itself")
+    if (classifier.in_features, classifier.out_features) != (features, classes):
+        fail(f"nn.Linear({features}, {classes}) for {features} features and {classes} classes",
+             f"nn.Linear({classifier.in_features}, {classifier.out_features})")
+    if not isinstance(classifier.bias, torch.Tensor):
+        fail("an nn.Linear with a bias, as nn.Linear has by default", "no bias")
+    return classifier
+
+
+@pytest.mark.points(1)
 def test_train_linear_classifier_fits_separable_features(submission):
     features, labels = blobs(per_class=10, seed=1)
     torch.manual_seed(0)
-    classifier = submission.get("transfer.train_linear_classifier")(features, labels, 4)
-    if not isinstance(classifier, nn.Linear):
-        fail("train_linear_classifier to return an nn.Linear", kind_of(classifier), "return the trained layer itself")
-    if (classifier.in_features, classifier.out_features) != (16, 4):
-        fail("nn.Linear(16, 4) for 16 features and 4 classes",
-             f"nn.Linear({classifier.in_features}, {classifier.out_features})")
+    classifier = check_classifier(submission.get("transfer.train_linear_classifier")(features, labels, 4), 16, 4)
     held_out, held_out_labels = blobs(per_class=50, seed=2)
     with torch.no_grad():
         logits = check_tensor(classifier(held_out), "the classifier's logits", shape=(200, 4))
@@ -425,8 +464,47 @@ def test_train_linear_classifier_fits_separable_features(submission):
         fail(
             "at least 95% accuracy on new points of 4 well-separated clusters",
             f"{accuracy:.0%}",
-            "the classifier is not trained enough: take ``epochs`` steps (zero_grad, loss, backward, step) "
-            "with AdamW at learning rate ``lr``",
+            "the classifier is not trained enough: each of the ``epochs`` epochs is one AdamW step, at learning "
+            "rate ``lr``, on the cross-entropy of all the features",
+        )
+
+
+def weights(classifier: nn.Linear) -> dict:
+    return {"weight": classifier.weight.detach(), "bias": classifier.bias.detach()}
+
+
+def same_weights(found: dict, recorded: dict) -> bool:
+    """The same weights and bias, up to another CPU's rounding (1e-4)."""
+    return all(
+        found[key].shape == recorded[key].shape and torch.allclose(found[key], recorded[key], rtol=1e-4, atol=1e-4)
+        for key in ("weight", "bias")
+    )
+
+
+@pytest.mark.points(0.5)
+def test_train_linear_classifier_matches_the_recorded_weights(submission):
+    case = RECORDED["train_linear_classifier"]
+    (count, width), classes = case["features"].shape, case["num_classes"]
+    torch.manual_seed(case["seed"])
+    classifier = submission.get("transfer.train_linear_classifier")(
+        case["features"].clone(), case["labels"].clone(), classes, epochs=case["epochs"], lr=case["lr"]
+    )
+    found = weights(check_classifier(classifier, width, classes))
+    expected = (
+        f"the recorded weights of nn.Linear({width}, {classes}) after {case['epochs']} epochs at lr={case['lr']} on "
+        f"{count} feature vectors (torch.manual_seed({case['seed']}) just before the call; tolerance 1e-4)"
+    )
+    mistake = recorded_mistake(found, case["fingerprints"], same_weights)
+    if mistake:
+        fail(expected, mistake)
+    if not same_weights(found, case["expected"]):
+        difference = max((found[key] - case["expected"][key]).abs().max().item() for key in found)
+        fail(
+            expected,
+            f"a largest difference of {difference:.3g}",
+            "the docstring's steps, and nothing else that draws random numbers: a new nn.Linear(D, num_classes) as "
+            "PyTorch initialises it, AdamW at learning rate lr with its other defaults, the cross-entropy, and "
+            "epochs steps on all the features at once",
         )
 
 
@@ -473,8 +551,8 @@ def test_fine_tune_optimizer_parameter_groups(submission, architecture):
         if not (only(head_rates, 0.02) and only(encoder_rates, encoder_lr)):
             fail(f"the head's parameters at 0.02 and every other parameter at {encoder_lr} ({told})",
                  f"the head at {head_rates}, the encoder at {encoder_rates}",
-                 "two groups: {'params': encoder parameters, 'lr': lr * encoder_lr_ratio} and "
-                 "{'params': head parameters, 'lr': lr}")
+                 "one parameter group for the new head's parameters at lr, one for every other parameter at "
+                 "lr * encoder_lr_ratio")
 
 
 def only(rates: list[float], value: float) -> bool:
@@ -532,12 +610,15 @@ SCRATCH_NOTE = (
 @pytest.mark.points(3)
 def test_linear_probe_accuracy_with_5_examples_per_class(submission):
     submission.get("transfer.linear_probe")  # a readable failure for a missing name before training
-    accuracy = PROBE.measure(submission.module("transfer"), PROBE.seed, pick_device())
+    loop = training_loop(submission)
+    accuracy = PROBE.measure(submission.module("transfer"), loop, PROBE.seed, pick_device())
     PROBE.judge(
         accuracy,
         f"test accuracy of at least {PROBE.threshold:.0%} on digits 5-9 after a linear probe trained on "
         f"{SHOTS} examples per class ({FEW_SHOT.epochs} epochs, lr {FEW_SHOT.lr})",
         f"{SCRATCH_NOTE}, or the head is not the layer forward uses; the linear_probe tests above say more",
+   
+        loop=loop,
     )
 
 
@@ -545,13 +626,16 @@ def test_linear_probe_accuracy_with_5_examples_per_class(submission):
 def test_fine_tuned_accuracy_with_5_examples_per_class(submission):
     for name in ("replace_head", "fine_tune_optimizer", "warm_start"):
         submission.get(f"transfer.{name}")
-    accuracy = FINE_TUNE.measure(submission.module("transfer"), FINE_TUNE.seed, pick_device())
+    loop = training_loop(submission)
+    accuracy = FINE_TUNE.measure(submission.module("transfer"), loop, FINE_TUNE.seed, pick_device())
     FINE_TUNE.judge(
         accuracy,
         f"test accuracy of at least {FINE_TUNE.threshold:.0%} on digits 5-9 after fine-tuning on {SHOTS} "
         f"examples per class ({FEW_SHOT.epochs} epochs, head lr {FEW_SHOT.lr}, {FEW_SHOT.frozen_epochs} frozen)",
         f"{SCRATCH_NOTE}; or the encoder trains as fast as the head; the fine_tune_optimizer and warm_start "
         "tests above say more",
+   
+        loop=loop,
     )
 
 
@@ -559,11 +643,14 @@ def test_fine_tuned_accuracy_with_5_examples_per_class(submission):
 def test_classifier_on_extracted_features_accuracy_with_5_examples_per_class(submission):
     for name in ("extract_features", "train_linear_classifier"):
         submission.get(f"transfer.{name}")
-    accuracy = EXTRACTED_FEATURES.measure(submission.module("transfer"), EXTRACTED_FEATURES.seed, pick_device())
+    loop = None  # no training loop: the classifier is fitted by the student's train_linear_classifier
+    accuracy = EXTRACTED_FEATURES.measure(submission.module("transfer"), loop, EXTRACTED_FEATURES.seed, pick_device())
     EXTRACTED_FEATURES.judge(
         accuracy,
         f"test accuracy of at least {EXTRACTED_FEATURES.threshold:.0%} on digits 5-9 for train_linear_classifier "
         f"on the features that extract_features gives of {SHOTS} examples per class",
         "the features are not the head's input (taken after the head: only 5 numbers), or the classifier is "
         "not trained for its epochs; the extract_features and train_linear_classifier tests above say more",
+   
+        loop=loop,
     )

@@ -125,6 +125,20 @@ MUTANTS = [
         "not trained enough",
     ),
     Mutant(
+        "linear classifier trained with Adam",
+        "transfer",
+        (("torch.optim.AdamW(classifier.parameters(), lr=lr)", "torch.optim.Adam(classifier.parameters(), lr=lr)"),),
+        "test_train_linear_classifier_matches_the_recorded_weights",
+        "Adam instead of AdamW",
+    ),
+    Mutant(
+        "linear classifier's lr ignored",
+        "transfer",
+        (("torch.optim.AdamW(classifier.parameters(), lr=lr)", "torch.optim.AdamW(classifier.parameters())"),),
+        "test_train_linear_classifier_matches_the_recorded_weights",
+        "the lr argument is ignored",
+    ),
+    Mutant(
         "fine-tune learning rates swapped",
         "transfer",
         ((GROUPS, GROUPS.replace("lr * encoder_lr_ratio", "SWAP").replace('"lr": lr}', '"lr": lr * encoder_lr_ratio}').replace("SWAP", "lr")),),
