@@ -16,6 +16,7 @@ from typing import Callable
 import torch
 
 from autograder.checks import check_float, fail
+from autograder.training_loop import LOCAL_NOTE, is_graders
 
 
 @dataclass(frozen=True)
@@ -24,23 +25,28 @@ class AccuracyTest:
     module: str  # the student module it grades ("network", "training", ...)
     threshold: float  # the least accuracy that passes
     seed: int  # the one seed the test runs with
-    # (the student's module, seed, device) -> accuracy; shared by the test and the calibration
-    measure: Callable[[ModuleType, int, torch.device], float]
+    # (the student's module, the training loop, seed, device) -> accuracy; shared by the test and the calibration.
+    # The loop is Part 2's train_one_epoch and evaluate: the grader's own, or in the handout the student's.
+    measure: Callable[[ModuleType, ModuleType | None, int, torch.device], float]
     record: str  # the calibration record's file name in autograder/calibration/
     must_fail: tuple[str, ...] = ()  # mutants (tests/mutants) whose accuracy must fall below the threshold
     context: tuple[str, ...] = ()  # other mutants and correct variants, recorded over fewer seeds
     note: str = ""  # why the threshold is where it is, written into the calibration record
 
-    def judge(self, accuracy, expected: str, likely: str) -> None:
+    def judge(self, accuracy, expected: str, likely: str, loop: ModuleType | None) -> None:
         """Fail unless ``accuracy`` reaches the threshold; hand the number to the harness either way.
 
         The harness checks the number again in its own process, where no
         student code ran (:meth:`confirm`), so a test that passes only
         because its threshold or its checks were rewritten still fails.
+        ``loop`` is the training loop that trained (None if none did): when
+        it is the student's own (in the handout), a failure says so.
         """
         accuracy = check_float(accuracy, "the measured accuracy")
         MEASURED[self.test] = accuracy
         if accuracy < self.threshold:
+            if loop is not None and not is_graders(loop):
+                likely += f". {LOCAL_NOTE}"
             fail(expected, f"{accuracy:.1%}", likely)
 
     def confirm(self, measured: dict) -> str | None:

@@ -1,12 +1,14 @@
-"""The autograder's own model and training loop.
+"""The settings of Parts 1 and 2's accuracy tests: what trains, on what, for how long.
 
-Parts are graded independently: the student's network is trained by this
-loop (so a broken training loop cannot fail Part 1), and the student's
-training loop trains this model (so a broken network cannot fail Part 2).
-The accuracy tests call :func:`network_accuracy` and :func:`fit_accuracy`,
-and so does ``scripts/calibrate.py``: the settings here are the ones the
-records in ``autograder/calibration/`` were measured with; change them only
-with a new calibration.
+Parts are graded independently: the student's network is trained by the
+training loop the test is given (on Gradescope the grader's own, see
+:mod:`autograder.training_loop`), so a broken training loop cannot fail
+Part 1, and the student's ``fit`` trains the grader's ``SmallCNN``, so a
+broken network cannot fail Part 2. The accuracy tests call
+:func:`network_accuracy` and :func:`fit_accuracy`, and so does
+``scripts/calibrate.py``: the settings here are the ones the records in
+``autograder/calibration/`` were measured with; change them only with a new
+calibration.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from dlcv.adaptation import train_epochs
 from dlcv.data import Split, make_loader, mnist_split
 from dlcv.device import seed_everything
 from dlcv.small_cnn import SmallCNN
+from dlcv.training_loop import TrainingLoop, accuracy, train_epochs
 
 BATCH_SIZE = 64
 EVAL_BATCH_SIZE = 256
@@ -32,19 +34,8 @@ FIT_STEP_SIZE = 2
 FIT_GAMMA = 0.3
 
 
-def accuracy(model: nn.Module, loader, device: torch.device) -> float:
-    """Fraction of ``loader``'s examples that ``model`` classifies correctly (eval mode, no grad)."""
-    model.eval()
-    correct = total = 0
-    with torch.no_grad():
-        for images, labels in loader:
-            logits = model(images.to(device))
-            correct += (logits.argmax(dim=1).cpu() == labels).sum().item()
-            total += len(labels)
-    return correct / total
-
-
 def train(
+    training: TrainingLoop,
     model: nn.Module,
     train_split: Split,
     epochs: int,
@@ -53,28 +44,30 @@ def train(
     transform=None,
     lr: float = LEARNING_RATE,
 ) -> nn.Module:
-    """Train ``model`` with AdamW and cross-entropy: the reference loop, seeded by ``seed``."""
+    """Train ``model`` with AdamW and cross-entropy through ``training``'s loop, seeded by ``seed``."""
     torch.manual_seed(seed)
     model.to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
-    return train_epochs(model, optimizer, train_split, epochs, BATCH_SIZE, seed, device, transform=transform)
+    loader = make_loader(train_split, BATCH_SIZE, shuffle=True, seed=seed, transform=transform)
+    return train_epochs(training, model, optimizer, loader, epochs, device)
 
 
 def mnist_test_loader(transform=None):
-    """The fixed MNIST test split, in order, ready for :func:`accuracy`."""
+    """The fixed MNIST test split, in order."""
     return make_loader(mnist_split()[1], EVAL_BATCH_SIZE, transform=transform)
 
 
-def network_accuracy(make_network, seed: int, device: torch.device) -> float:
+def network_accuracy(training: TrainingLoop, make_network, seed: int, device: torch.device) -> float:
     """Part 1's accuracy test: the test accuracy of ``make_network()`` after :func:`train`, all seeded by ``seed``."""
     seed_everything(seed)
     model = make_network()
-    train(model, mnist_split()[0], epochs=NETWORK_EPOCHS, seed=seed, device=device)
-    return accuracy(model, mnist_test_loader(), device)
+    train(training, model, mnist_split()[0], epochs=NETWORK_EPOCHS, seed=seed, device=device)
+    return accuracy(training, model, mnist_test_loader(), device)
 
 
-def fit_accuracy(make_optimizer, make_scheduler, fit, seed: int, device: torch.device) -> float:
-    """Part 2's accuracy test: the test accuracy of a :class:`SmallCNN` trained by a student's ``fit``."""
+def fit_accuracy(training: TrainingLoop, make_optimizer, make_scheduler, fit, seed: int, device: torch.device) -> float:
+    """Part 2's accuracy test: the test accuracy of a :class:`SmallCNN` trained by a student's ``fit``, as
+    ``training.evaluate`` counts it."""
     seed_everything(seed)
     model = SmallCNN().to(device)
     optimizer = make_optimizer(model, lr=FIT_LR)
@@ -90,4 +83,4 @@ def fit_accuracy(make_optimizer, make_scheduler, fit, seed: int, device: torch.d
         FIT_EPOCHS,
         device,
     )
-    return accuracy(model, mnist_test_loader(), device)
+    return accuracy(training, model, mnist_test_loader(), device)

@@ -36,6 +36,7 @@ from autograder import reference
 from dlcv.data import IMAGE_SIZE, MNIST_MEAN, MNIST_STD, Split, mnist_split, resize_digits
 from dlcv.device import seed_everything
 from dlcv.small_cnn import SmallCNN
+from dlcv.training_loop import TrainingLoop, accuracy
 
 SEED = 2024
 MAX_DEGREES = 20.0
@@ -87,10 +88,10 @@ def shifted_test_set() -> tuple[torch.Tensor, torch.Tensor]:
     return shift_digits(test.images), test.labels
 
 
-def shifted_accuracy(model: torch.nn.Module, device: torch.device, batch_size: int = 250) -> float:
-    """Fraction of the shifted test set that ``model`` classifies correctly (eval mode, no grad)."""
+def shifted_accuracy(training: TrainingLoop, model: torch.nn.Module, device: torch.device, batch_size: int = 250) -> float:
+    """Fraction of the shifted test set that ``model`` classifies correctly, as ``training.evaluate`` counts it."""
     images, labels = shifted_test_set()
-    return reference.accuracy(model, DataLoader(TensorDataset(images, labels), batch_size=batch_size), device)
+    return accuracy(training, model, DataLoader(TensorDataset(images, labels), batch_size=batch_size), device)
 
 
 def training_subset() -> Split:
@@ -100,9 +101,9 @@ def training_subset() -> Split:
     return Split(train.images[::step][:TRAIN_IMAGES], train.labels[::step][:TRAIN_IMAGES])
 
 
-def accuracy_after_training(transform, seed: int, device: torch.device | None = None) -> float:
-    """Shifted-set accuracy of a ``SmallCNN`` trained on :func:`training_subset` with ``transform``."""
-    device = device or torch.device("cpu")
+def accuracy_after_training(training: TrainingLoop, transform, seed: int, device: torch.device) -> float:
+    """Shifted-set accuracy of a ``SmallCNN`` trained through ``training``'s loop on :func:`training_subset`
+    with ``transform``."""
     seed_everything(seed)  # Python's and NumPy's generators too, for transforms that use them
-    model = reference.train(SmallCNN(), training_subset(), EPOCHS, seed, device, transform=transform)
-    return shifted_accuracy(model, device)
+    model = reference.train(training, SmallCNN(), training_subset(), EPOCHS, seed, device, transform=transform)
+    return shifted_accuracy(training, model, device)

@@ -3,8 +3,8 @@
 *From scratch* trains a freshly initialised :class:`~dlcv.backbone.DigitBackbone`;
 the *linear probe* trains only a new head on the frozen pretrained backbone;
 *fine-tuning* trains a new head and, more slowly, the pretrained encoder. All
-three are trained by :func:`train_epochs` (AdamW, cross-entropy) within the
-same :class:`Budget` on a few-shot training set of digits 5-9
+three are trained by a Part 2 training loop that the caller passes in (AdamW,
+cross-entropy; see :mod:`dlcv.training_loop`) within the same :class:`Budget` on a few-shot training set of digits 5-9
 (:func:`dlcv.digit_tasks.target_task`) and measured on its 500 test digits.
 
 The linear probe and fine-tuning call the functions of a ``transfer`` module
@@ -25,6 +25,7 @@ from dlcv.backbone import DigitBackbone, pretrained_backbone
 from dlcv.data import Split, make_loader
 from dlcv.device import seed_everything
 from dlcv.digit_tasks import NUM_TASK_CLASSES, target_task
+from dlcv.training_loop import TrainingLoop, accuracy, train_epochs
 
 EVAL_BATCH_SIZE = 250
 
@@ -39,54 +40,31 @@ class Budget:
     frozen_epochs: int = 0  # fine-tuning's warm start: the first epochs train the head alone
 
 
-def train_epochs(
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    split: Split,
-    epochs: int,
-    batch_size: int,
-    seed: int,
-    device: torch.device,
-    before_epoch: Callable[[int], None] | None = None,
-    transform=None,
-) -> nn.Module:
-    """Train ``model`` on ``split`` (through ``transform``, if given) with cross-entropy; call
-    ``before_epoch(epoch)`` before each epoch. Also the loop of the autograder's reference training."""
-    loader = make_loader(split, batch_size, shuffle=True, seed=seed, transform=transform)
-    criterion = nn.CrossEntropyLoss()
-    for epoch in range(epochs):
-        if before_epoch is not None:
-            before_epoch(epoch)
-        model.train()  # as every training loop does: a frozen encoder must stay frozen anyway
-        for images, labels in loader:
-            optimizer.zero_grad()
-            loss = criterion(model(images.to(device)), labels.to(device))
-            loss.backward()
-            optimizer.step()
-    return model
+def train_on(training: TrainingLoop, model: nn.Module, optimizer, split: Split, budget: Budget, seed: int,
+             device: torch.device, before_epoch: Callable[[int], None] | None = None) -> nn.Module:
+    """Train ``model`` on ``split`` for ``budget.epochs`` epochs of ``training``'s loop, shuffled by ``seed``."""
+    loader = make_loader(split, budget.batch_size, shuffle=True, seed=seed)
+    return train_epochs(training, model, optimizer, loader, budget.epochs, device, before_epoch=before_epoch)
 
 
-def task_accuracy(model: nn.Module, split: Split, device: torch.device) -> float:
-    """Fraction of ``split`` that ``model`` classifies correctly (eval mode, no grad)."""
-    model.eval()
-    correct = 0
-    with torch.no_grad():
-        for images, labels in make_loader(split, EVAL_BATCH_SIZE):
-            correct += (model(images.to(device)).argmax(dim=1).cpu() == labels).sum().item()
-    return correct / len(split)
+def task_accuracy(training: TrainingLoop, model: nn.Module, split: Split, device: torch.device) -> float:
+    """Fraction of ``split`` that ``model`` classifies correctly, as ``training.evaluate`` counts it."""
+    return accuracy(training, model, make_loader(split, EVAL_BATCH_SIZE), device)
 
 
-def scratch_accuracy(shots: int | None, budget: Budget, seed: int, device: torch.device) -> float:
+def scratch_accuracy(training: TrainingLoop, shots: int | None, budget: Budget, seed: int, device: torch.device) -> float:
     """Test accuracy on digits 5-9 of a freshly initialised backbone trained on ``shots`` examples per class."""
     seed_everything(seed)
     train, test = target_task(shots)
     model = DigitBackbone(num_classes=NUM_TASK_CLASSES).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=budget.lr)
-    train_epochs(model, optimizer, train, budget.epochs, budget.batch_size, seed, device)
-    return task_accuracy(model, test, device)
+    train_on(training, model, optimizer, train, budget, seed, device)
+    return task_accuracy(training, model, test, device)
 
 
-def probe_accuracy(linear_probe, shots: int | None, budget: Budget, seed: int, device: torch.device) -> float:
+def probe_accuracy(
+    training: TrainingLoop, linear_probe, shots: int | None, budget: Budget, seed: int, device: torch.device
+) -> float:
     """Test accuracy on digits 5-9 of ``linear_probe(pretrained backbone, 5)`` trained on ``shots`` examples per class.
 
     The optimizer is given every parameter: those that do not require grad
@@ -96,11 +74,13 @@ def probe_accuracy(linear_probe, shots: int | None, budget: Budget, seed: int, d
     train, test = target_task(shots)
     model = linear_probe(pretrained_backbone(), NUM_TASK_CLASSES).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=budget.lr)
-    train_epochs(model, optimizer, train, budget.epochs, budget.batch_size, seed, device)
-    return task_accuracy(model, test, device)
+    train_on(training, model, optimizer, train, budget, seed, device)
+    return task_accuracy(training, model, test, device)
 
 
-def fine_tune_accuracy(transfer, shots: int | None, budget: Budget, seed: int, device: torch.device) -> float:
+def fine_tune_accuracy(
+    training: TrainingLoop, transfer, shots: int | None, budget: Budget, seed: int, device: torch.device
+) -> float:
     """Test accuracy on digits 5-9 of the pretrained backbone fine-tuned on ``shots`` examples per class.
 
     Uses ``transfer.replace_head``, ``transfer.fine_tune_optimizer`` (learning
@@ -113,11 +93,11 @@ def fine_tune_accuracy(transfer, shots: int | None, budget: Budget, seed: int, d
     transfer.replace_head(model, NUM_TASK_CLASSES)
     model.to(device)
     optimizer = transfer.fine_tune_optimizer(model, lr=budget.lr)
-    train_epochs(
-        model, optimizer, train, budget.epochs, budget.batch_size, seed, device,
+    train_on(
+        training, model, optimizer, train, budget, seed, device,
         before_epoch=lambda epoch: transfer.warm_start(model, epoch, budget.frozen_epochs),
     )
-    return task_accuracy(model, test, device)
+    return task_accuracy(training, model, test, device)
 
 
 def features_probe_accuracy(transfer, shots: int | None, seed: int, device: torch.device) -> float:

@@ -35,9 +35,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
 from dlcv.data import MNIST_MEAN, MNIST_STD, Split, mnist_split, resize_digits
+from dlcv.training_loop import TrainingLoop, train_epochs
 
 DIGITS = (0, 1, 4, 7)  # the digits on the canvases: one round, three made of straight strokes
 CANVAS_SIZE = 32
@@ -160,7 +160,23 @@ def class_weights(labels: torch.Tensor, num_classes: int = NUM_CLASSES) -> torch
     return (counts.sum() / (num_classes * counts)).sqrt().float()
 
 
+class ShuffledBatches:
+    """``(images, labels)`` batches of ``canvases`` in a new order each pass, drawn from a generator seeded once."""
+
+    def __init__(self, canvases: Canvases, batch_size: int, seed: int):
+        self.canvases, self.batch_size = canvases, batch_size
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __iter__(self):
+        for batch in torch.randperm(len(self.canvases), generator=self.generator).split(self.batch_size):
+            yield self.canvases.images[batch], self.canvases.labels[batch]
+
+    def __len__(self) -> int:
+        return -(-len(self.canvases) // self.batch_size)
+
+
 def train_segmentation(
+    training: TrainingLoop,
     model: torch.nn.Module,
     canvases: Canvases,
     seed: int,
@@ -169,29 +185,22 @@ def train_segmentation(
     lr: float = LEARNING_RATE,
     batch_size: int = BATCH_SIZE,
 ) -> torch.nn.Module:
-    """Train ``model`` on ``canvases``: AdamW, per-pixel weighted cross-entropy, one-cycle schedule.
+    """Train ``model`` on ``canvases`` through ``training``'s loop: AdamW, per-pixel weighted cross-entropy,
+    one-cycle schedule.
 
     The learning rate warms up to ``lr`` and anneals to almost zero over the
-    run (``OneCycleLR``), so that a run of a few epochs ends on a settled
-    model rather than wherever its last large step left it. Shuffling is
-    seeded by ``seed``; the model's initial weights are the caller's.
+    run (``OneCycleLR``, stepped after every optimizer step), so that a run of
+    a few epochs ends on a settled model rather than wherever its last large
+    step left it. Shuffling is seeded by ``seed``; the model's initial weights
+    are the caller's.
     """
-    generator = torch.Generator().manual_seed(seed)
     model.to(device)
+    batches = ShuffledBatches(canvases, batch_size, seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
-    steps = epochs * -(-len(canvases) // batch_size)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps)
-    weights = class_weights(canvases.labels).to(device)
-    for _ in range(epochs):
-        model.train()
-        for batch in torch.randperm(len(canvases), generator=generator).split(batch_size):
-            optimizer.zero_grad()
-            logits = model(canvases.images[batch].to(device))
-            loss = F.cross_entropy(logits, canvases.labels[batch].to(device), weight=weights)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-    return model
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * len(batches))
+    optimizer.register_step_post_hook(lambda *_: scheduler.step())
+    criterion = torch.nn.CrossEntropyLoss(weight=class_weights(canvases.labels).to(device))
+    return train_epochs(training, model, optimizer, batches, epochs, device, criterion=criterion)
 
 
 def predict(model: torch.nn.Module, images: torch.Tensor, device: torch.device, batch_size: int = 256) -> torch.Tensor:

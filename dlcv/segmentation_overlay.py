@@ -4,11 +4,11 @@
 
 Trains ``UNet`` from the target's ``unet.py`` briefly on the training
 canvases of :mod:`dlcv.segmentation` (the autograder's settings, for
-``--epochs`` epochs), then saves one row per held-out canvas: the canvas,
+``--epochs`` epochs, through the target's Part 2 ``train_one_epoch``), then saves one row per held-out canvas: the canvas,
 the true label map over it, and the predicted label map over it, each digit
 class in its own colour (background left grey), with a legend of the colours
-below. ``--target`` is a folder with ``unet.py``: ``assignment`` (your code,
-the default), ``solutions``, or any path.
+below. ``--target`` is a folder with ``unet.py`` and ``training.py``:
+``assignment`` (your code, the default), ``solutions``, or any path.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def overlay_image(images: torch.Tensor, labels: torch.Tensor, predicted: torch.T
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Train a UNet briefly and save its segmentations as a PNG.")
-    parser.add_argument("--target", default="assignment", help="folder with unet.py (default: assignment)")
+    parser.add_argument("--target", default="assignment", help="folder with unet.py and training.py (default: assignment)")
     parser.add_argument("--output", type=Path, default=Path("segmentation_overlay.png"), help="PNG file to write")
     parser.add_argument("--canvases", type=int, default=6, help="held-out canvases to show (default: 6)")
     parser.add_argument("--epochs", type=int, default=EPOCHS, help=f"default: {EPOCHS}")
@@ -93,15 +93,16 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     module = load_student_module(args.target, "unet")
+    training = load_student_module(args.target, "training")  # your Part 2 trains your U-Net
     device = pick_device()
     seed_everything(args.seed)
     train, test = segmentation_split(TRAIN_CANVASES, args.canvases)
     try:
         model = module.UNet(1, NUM_CLASSES, base_channels=BASE_CHANNELS, depth=DEPTH)
-        train_segmentation(model, train, args.seed, device, epochs=args.epochs)
+        train_segmentation(training, model, train, args.seed, device, epochs=args.epochs)
         predicted = predict(model, test.images, device)
     except NotImplementedError as error:
-        sys.exit(f"UNet is not implemented yet ({error})")
+        sys.exit(f"not implemented yet: {error} (this command trains your UNet with your Part 2's train_one_epoch)")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     overlay_image(test.images, test.labels, predicted).save(args.output)
     print(f"saved {args.output}: {args.canvases} held-out canvases, each as input, target and prediction")

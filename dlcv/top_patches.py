@@ -4,8 +4,9 @@
 
 Trains the small CNN that the autograder also uses (:class:`dlcv.small_cnn.SmallCNN`:
 a 5 x 5 convolution with stride 2, max pooling, a 3 x 3 convolution) on the
-shipped MNIST training digits for ``--epochs`` epochs (AdamW, a few seconds
-an epoch on one CPU core), then calls
+shipped MNIST training digits for ``--epochs`` epochs (AdamW, through
+``--target``'s Part 2 ``train_one_epoch``; a few seconds an epoch on one CPU
+core), then calls
 ``top_activating_patches`` from ``--target``'s ``visualize.py`` on the 1,000
 test digits: for the ``--channels`` channels of each convolutional layer (after its
 ReLU) whose patches show the clearest pattern (see :func:`patterned_channels`), the
@@ -27,11 +28,11 @@ import torch
 from torch.nn import functional as F
 from torchvision.utils import make_grid, save_image
 
-from dlcv.adaptation import train_epochs
-from dlcv.data import MNIST_MEAN, MNIST_STD, mnist_split, normalize_digits, resize_digits
+from dlcv.data import MNIST_MEAN, MNIST_STD, make_loader, mnist_split, normalize_digits, resize_digits
 from dlcv.device import pick_device, seed_everything
 from dlcv.small_cnn import SmallCNN
 from dlcv.student_module import load_student_module
+from dlcv.training_loop import train_epochs
 
 LEARNING_RATE = 1e-3  # AdamW's, over batches of BATCH_SIZE training digits
 BATCH_SIZE = 64
@@ -67,7 +68,7 @@ def patch_grid(rows: list[torch.Tensor], k: int) -> torch.Tensor:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Save the image patches that excite a trained CNN's channels most.")
-    parser.add_argument("--target", default="assignment", help="folder with visualize.py (default: assignment)")
+    parser.add_argument("--target", default="assignment", help="folder with visualize.py and training.py (default: assignment)")
     parser.add_argument("--output", type=Path, default=Path("top_patches.png"), help="PNG file to write")
     parser.add_argument("--epochs", type=int, default=2, help="epochs to train the network (default: 2)")
     parser.add_argument("--channels", type=int, default=4, help="channels shown per layer, those with the clearest patterns (default: 4)")
@@ -76,6 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     module = load_student_module(args.target, "visualize")
+    training = load_student_module(args.target, "training")  # your Part 2 trains the network
     train_split, test_split = mnist_split()
     images = normalize_digits(resize_digits(test_split.images))
     seed_everything(args.seed)
@@ -87,7 +89,11 @@ def main(argv: list[str] | None = None) -> None:
     device = pick_device()
     model.to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE)
-    train_epochs(model, optimizer, train_split, args.epochs, BATCH_SIZE, args.seed, device)
+    loader = make_loader(train_split, BATCH_SIZE, shuffle=True, seed=args.seed)
+    try:
+        train_epochs(training, model, optimizer, loader, args.epochs, device)
+    except NotImplementedError as error:
+        sys.exit(f"not implemented yet: {error} (this command trains the network with your Part 2's train_one_epoch)")
     features = model.features.cpu().eval()
     with torch.no_grad():
         chosen = {

