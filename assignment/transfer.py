@@ -41,33 +41,26 @@ def replace_head(model: nn.Module, num_classes: int) -> nn.Linear:
 
     The new layer reads what the old one read, so its ``in_features`` is the
     old head's ``in_features``; it has ``num_classes`` outputs, and fresh
-    weights. The rest of the model is left as it is. Works for every model
-    in the table of the module docstring.
+    weights, on the device of the old head's weights (a model may already
+    be on a GPU). The rest of the model is left as it is. Works for every
+    model in the table of the module docstring.
 
-    The lecture's snippets, and the mistake to avoid::
-
-        model = torchvision.models.resnet18(weights="DEFAULT")
-        model.fc = nn.Linear(model.fc.in_features, num_classes)      # ResNet: right
-
-        model = torchvision.models.vgg16(weights="DEFAULT")
-        model.fc = nn.Linear(4096, num_classes)                      # VGG: wrong!
-
-    VGG has no ``fc``: the assignment adds a layer that ``forward`` never
-    calls, and the model still has 1000 outputs. VGG's head is
-    ``model.classifier[-1]`` (and ``classifier[-1] = ...`` works on an
-    ``nn.Sequential``).
+    The lecture replaces a ResNet's head by assigning a new layer to the
+    model's ``fc`` attribute. The same assignment on a VGG is the mistake to
+    avoid: VGG has no ``fc``, so the assignment adds a layer that
+    ``forward`` never calls, and the model still has 1000 outputs. VGG's
+    head is the last layer of its ``classifier``, an ``nn.Sequential``,
+    whose layers are read and replaced by index, as a list's items are.
 
     Returns:
         The new head, the same object that is now inside ``model``.
     """
-    # TODO: find the head, build the new layer, put it where the old one was.
+    # TODO: find the head, build the new layer, put it where the old one was; return the new layer.
     # Hints:
-    #   1. Where the head is depends on the model (the table in the module docstring): check
-    #      for a Linear ``fc`` first, else use ``classifier[-1]``. You will need the head again in
-    #      fine_tune_optimizer and warm_start: a small helper function that finds it is worth writing.
-    #   2. in_features comes from the old head (old.in_features), never a hard-coded 4096 or 512.
-    #   3. nn.Linear(..., device=old.weight.device) builds it where the old one is (for a model on a GPU).
-    #   4. Return the new layer.
+    #   1. The table in the module docstring says where the head is. fine_tune_optimizer and
+    #      warm_start need the head too: a small helper that finds it is worth writing.
+    #   2. Every size of the new layer comes from the old head or from the arguments, never from a
+    #      number written in your code: the same function serves a VGG and the shipped backbone.
     raise NotImplementedError("replace_head")
 
 
@@ -89,22 +82,21 @@ def linear_probe(model: nn.Module, num_classes: int) -> nn.Module:
     the pretrained statistics and never change them. (Setting their
     ``momentum`` to 0 is not enough: ``num_batches_tracked`` still counts.)
 
-    The lecture's snippet is the starting point::
-
-        for parameter in model.parameters():
-            parameter.requires_grad = False
-        model.fc = nn.Linear(model.fc.in_features, num_classes)  # new layers require grad
+    What the lecture's linear probe relies on: a parameter with
+    ``requires_grad = False`` gets no gradient, so no optimizer changes it,
+    and the parameters of a newly built layer require grad. Every parameter
+    of the model but the new head's is frozen, not only ``model.features``.
 
     Returns:
         ``model`` itself, changed in place.
     """
-    # TODO: freeze every pretrained parameter, add the new head, keep batch norm in eval mode.
+    # TODO: freeze the pretrained parameters, add the new head, keep the frozen batch norm in eval mode.
     # Hints:
-    #   1. Freeze first, then replace_head: the new layer is created with requires_grad=True.
-    #   2. For every batch-norm layer (nn.BatchNorm1d/2d/3d), make it run in eval mode even after
-    #      model.train(): for example module.register_forward_pre_hook(hook) with a hook that
-    #      calls module.eval() and returns None, or a train() that puts them back in eval mode.
-    #   3. Return model.
+    #   1. Mind the order of the steps: which parameters exist, and which should require grad,
+    #      when you freeze?
+    #   2. model.train() sets the mode of every submodule, batch norm included (nn.BatchNorm1d, 2d
+    #      and 3d). Look at what nn.Module lets you attach to a module, or change about its train(),
+    #      so that the frozen batch-norm layers are in eval mode whenever they run.
     raise NotImplementedError("linear_probe")
 
 
@@ -115,9 +107,9 @@ def extract_features(model: nn.Module, loader, device: torch.device) -> tuple[to
     ``forward`` runs, the head last (the shipped backbone: ``features``,
     ``avgpool``, ``fc``; ResNets too), already on ``device``. The features
     are the head's input: the output of every stage before it, flattened to
-    one row per image. The lecture's snippet drops the head::
-
-        encoder = nn.Sequential(*list(model.children())[:-1])
+    one row per image. A module can belong to more than one container: a
+    new container holding some of ``model``'s children runs those very
+    layers, with their weights, and leaves ``model`` as it was.
 
     Compute them in eval mode (batch norm then uses its stored statistics,
     so an image's features do not depend on the rest of its batch) and
@@ -134,10 +126,9 @@ def extract_features(model: nn.Module, loader, device: torch.device) -> tuple[to
     """
     # TODO: run every stage but the head on each batch and collect the flattened outputs.
     # Hints:
-    #   1. encoder = nn.Sequential(*list(model.children())[:-1]) shares the model's layers;
-    #      do not remove the head from model itself.
-    #   2. encoder.eval() and torch.no_grad().
-    #   3. torch.flatten(output, 1) gives (B, D); move to the CPU, then torch.cat over batches.
+    #   1. model.children() yields the stages in order; the head must stay inside model.
+    #   2. Eval mode and no gradient tracking, as the docstring says.
+    #   3. Keep one (B, D) tensor per batch, on the CPU, and the batch's labels; join them at the end.
     raise NotImplementedError("extract_features")
 
 
@@ -149,7 +140,10 @@ def train_linear_classifier(
     Trains a new ``nn.Linear(D, num_classes)`` with AdamW (learning rate
     ``lr``, PyTorch's other defaults) and cross-entropy, full batch: each of
     the ``epochs`` epochs is one step on all the features at once (they are
-    few and small, so no loader is needed).
+    few and small, so no loader is needed). The layer starts from
+    ``nn.Linear``'s own random initialisation, and nothing else in the
+    function draws random numbers: after ``torch.manual_seed``, the same
+    arguments give the same classifier.
 
     Args:
         features: ``(N, D)`` float features, from ``extract_features``.
@@ -165,8 +159,8 @@ def train_linear_classifier(
     """
     # TODO: a new nn.Linear, AdamW, and ``epochs`` full-batch steps of cross-entropy.
     # Hints:
-    #   1. D is features.shape[1].
-    #   2. Each step: zero_grad, forward on all the features, loss, backward, step.
+    #   1. D is the width of the features.
+    #   2. One epoch is one optimizer step on all the features: Part 2's training step, without a loader.
     raise NotImplementedError("train_linear_classifier")
 
 
@@ -180,21 +174,19 @@ def fine_tune_optimizer(model: nn.Module, lr: float, encoder_lr_ratio: float = 0
     it gets no gradient, and AdamW leaves a parameter without a gradient
     alone. Keep AdamW's other defaults.
 
-    The lecture writes the groups as a list of dicts::
-
-        torch.optim.AdamW([
-            {"params": encoder_parameters, "lr": lr * encoder_lr_ratio},
-            {"params": model.fc.parameters(), "lr": lr},
-        ])
-
-    (the encoder is not always ``model.features``: on a VGG, ``classifier``
-    holds two more Linear layers before the head).
+    PyTorch's optimizers accept, in place of one iterable of parameters, a
+    list of *parameter groups*: dicts, each holding its ``"params"`` and the
+    options in which it differs from the optimizer's own, such as ``"lr"``
+    (``torch.optim``'s documentation, "Per-parameter options"). The encoder
+    is not always ``model.features``: on a VGG, ``classifier`` holds two
+    more Linear layers before the head.
     """
     # TODO: split the parameters into the head's and the rest; one group each.
     # Hints:
-    #   1. Find the head as in replace_head; the encoder is every parameter of model.parameters()
-    #      that is not one of the head's (compare with ``is`` or by id(), not with ==).
-    #   2. Pass lists, not generators you have already used up.
+    #   1. Find the head as in replace_head; the encoder is every other parameter of the model.
+    #   2. Tensors compare element by element with ==, so ``in`` on a list of tensors cannot tell
+    #      whether a parameter is one of the head's: compare identities.
+    #   3. A generator can be read only once.
     raise NotImplementedError("fine_tune_optimizer")
 
 

@@ -63,21 +63,16 @@ def replace_head(model: nn.Module, num_classes: int) -> nn.Linear:
 
     The new layer reads what the old one read, so its ``in_features`` is the
     old head's ``in_features``; it has ``num_classes`` outputs, and fresh
-    weights. The rest of the model is left as it is. Works for every model
-    in the table of the module docstring.
+    weights, on the device of the old head's weights (a model may already
+    be on a GPU). The rest of the model is left as it is. Works for every
+    model in the table of the module docstring.
 
-    The lecture's snippets, and the mistake to avoid::
-
-        model = torchvision.models.resnet18(weights="DEFAULT")
-        model.fc = nn.Linear(model.fc.in_features, num_classes)      # ResNet: right
-
-        model = torchvision.models.vgg16(weights="DEFAULT")
-        model.fc = nn.Linear(4096, num_classes)                      # VGG: wrong!
-
-    VGG has no ``fc``: the assignment adds a layer that ``forward`` never
-    calls, and the model still has 1000 outputs. VGG's head is
-    ``model.classifier[-1]`` (and ``classifier[-1] = ...`` works on an
-    ``nn.Sequential``).
+    The lecture replaces a ResNet's head by assigning a new layer to the
+    model's ``fc`` attribute. The same assignment on a VGG is the mistake to
+    avoid: VGG has no ``fc``, so the assignment adds a layer that
+    ``forward`` never calls, and the model still has 1000 outputs. VGG's
+    head is the last layer of its ``classifier``, an ``nn.Sequential``,
+    whose layers are read and replaced by index, as a list's items are.
 
     Returns:
         The new head, the same object that is now inside ``model``.
@@ -112,11 +107,10 @@ def linear_probe(model: nn.Module, num_classes: int) -> nn.Module:
     the pretrained statistics and never change them. (Setting their
     ``momentum`` to 0 is not enough: ``num_batches_tracked`` still counts.)
 
-    The lecture's snippet is the starting point::
-
-        for parameter in model.parameters():
-            parameter.requires_grad = False
-        model.fc = nn.Linear(model.fc.in_features, num_classes)  # new layers require grad
+    What the lecture's linear probe relies on: a parameter with
+    ``requires_grad = False`` gets no gradient, so no optimizer changes it,
+    and the parameters of a newly built layer require grad. Every parameter
+    of the model but the new head's is frozen, not only ``model.features``.
 
     Returns:
         ``model`` itself, changed in place.
@@ -137,9 +131,9 @@ def extract_features(model: nn.Module, loader, device: torch.device) -> tuple[to
     ``forward`` runs, the head last (the shipped backbone: ``features``,
     ``avgpool``, ``fc``; ResNets too), already on ``device``. The features
     are the head's input: the output of every stage before it, flattened to
-    one row per image. The lecture's snippet drops the head::
-
-        encoder = nn.Sequential(*list(model.children())[:-1])
+    one row per image. A module can belong to more than one container: a
+    new container holding some of ``model``'s children runs those very
+    layers, with their weights, and leaves ``model`` as it was.
 
     Compute them in eval mode (batch norm then uses its stored statistics,
     so an image's features do not depend on the rest of its batch) and
@@ -172,7 +166,10 @@ def train_linear_classifier(
     Trains a new ``nn.Linear(D, num_classes)`` with AdamW (learning rate
     ``lr``, PyTorch's other defaults) and cross-entropy, full batch: each of
     the ``epochs`` epochs is one step on all the features at once (they are
-    few and small, so no loader is needed).
+    few and small, so no loader is needed). The layer starts from
+    ``nn.Linear``'s own random initialisation, and nothing else in the
+    function draws random numbers: after ``torch.manual_seed``, the same
+    arguments give the same classifier.
 
     Args:
         features: ``(N, D)`` float features, from ``extract_features``.
@@ -206,15 +203,12 @@ def fine_tune_optimizer(model: nn.Module, lr: float, encoder_lr_ratio: float = 0
     it gets no gradient, and AdamW leaves a parameter without a gradient
     alone. Keep AdamW's other defaults.
 
-    The lecture writes the groups as a list of dicts::
-
-        torch.optim.AdamW([
-            {"params": encoder_parameters, "lr": lr * encoder_lr_ratio},
-            {"params": model.fc.parameters(), "lr": lr},
-        ])
-
-    (the encoder is not always ``model.features``: on a VGG, ``classifier``
-    holds two more Linear layers before the head).
+    PyTorch's optimizers accept, in place of one iterable of parameters, a
+    list of *parameter groups*: dicts, each holding its ``"params"`` and the
+    options in which it differs from the optimizer's own, such as ``"lr"``
+    (``torch.optim``'s documentation, "Per-parameter options"). The encoder
+    is not always ``model.features``: on a VGG, ``classifier`` holds two
+    more Linear layers before the head.
     """
     return torch.optim.AdamW(
         [

@@ -93,14 +93,14 @@ MUTANTS = [
         "features taken after the head",
         "transfer",
         ((ENCODER_CALL, ENCODER_CALL.replace("encoder(", "model(")),),
-        "test_extract_features_match_the_penultimate_activations",
+        "test_extract_features_match_the_recorded_features",
         "taken after the head",
     ),
     Mutant(
         "features in train mode",
         "transfer",
         (("    encoder.eval()\n", ""),),
-        "test_extract_features_match_the_penultimate_activations",
+        "test_extract_features_match_the_recorded_features",
         "the features of train mode",
     ),
     Mutant(
