@@ -1,19 +1,18 @@
-"""The student handout: built from a copy of the repository in which one test is hidden, unpacked, graded."""
+"""The student handout: built from this repository, unpacked and graded as a student would; what it must not ship."""
 
-import ast
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
 from autograder.gradescope import inventory
 from autograder.gradescope.stubs import StubError, check_stub_sources
-from autograder.gradescope.visibility import VisibilityError, strip_hidden_tests
+from autograder.gradescope.answers import AnswerError, check_no_answers
+from autograder.gradescope.visibility import VisibilityError, check_placement, hidden_manifest, is_in_hidden_folder
 from autograder.grading.hidden import hidden_points_line
 from tests.gradescope_format import load_results
 from tests.gradescope_runs import MODULES, REPO_ROOT, build, unzip
@@ -21,44 +20,16 @@ from tests.gradescope_runs import MODULES, REPO_ROOT, build, unzip
 HIDDEN_LINE = re.compile(r"^([\d.]+) more points?, not in the total above, (?:is|are) graded only on Gradescope \((\d+) hidden tests?: (.+)\)$", re.MULTILINE)
 
 
-def hide_first_test(test_file) -> str:
-    """Mark the first test of ``test_file`` after_due_date, as an instructor would; its name."""
-    source = test_file.read_text()
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
-            marker = next(d for d in node.decorator_list if isinstance(d, ast.Call) and ast.unparse(d.func) == "pytest.mark.points")
-            lines = source.splitlines(keepends=True)
-            line = lines[marker.end_lineno - 1]
-            lines[marker.end_lineno - 1] = line[: marker.end_col_offset - 1] + ', visibility="after_due_date")' + line[marker.end_col_offset :]
-            test_file.write_text("".join(lines))
-            return node.name
-    raise AssertionError(f"no test in {test_file}")
-
-
 @pytest.fixture(scope="module")
-def instructor_repo(tmp_path_factory):
-    """A copy of this repository whose first Part 1 test is hidden."""
-    copy = tmp_path_factory.mktemp("repo")
-    for folder in ("assignment", "solutions", "autograder", "dlcv", "data"):
-        shutil.copytree(REPO_ROOT / folder, copy / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(REPO_ROOT / name, copy)
-    first_file = sorted((copy / "autograder").glob("test_part*_*.py"))[0]
-    return copy, first_file.name, hide_first_test(first_file)
-
-
-@pytest.fixture(scope="module")
-def handout(instructor_repo, tmp_path_factory):
-    """The handout built from the copy, unpacked into a fresh folder."""
-    repo, _, _ = instructor_repo
-    archive = build("handout", tmp_path_factory.mktemp("dist") / "handout.zip", repo=repo)
+def handout(tmp_path_factory):
+    """The handout built from this repository, unpacked into a fresh folder."""
+    archive = build("handout", tmp_path_factory.mktemp("dist") / "handout.zip")
     return unzip(archive, tmp_path_factory.mktemp("student")) / "dlcv-homework"
 
 
 @pytest.fixture(scope="module")
-def hidden_tests(instructor_repo):
-    repo, _, _ = instructor_repo
-    return [test for test in inventory.collect(repo) if test.visibility != "visible"]
+def hidden_tests():
+    return [test for test in inventory.collect(REPO_ROOT) if test.visibility != "visible"]
 
 
 def grade_handout(handout, tmp_path, target="assignment"):
@@ -86,18 +57,17 @@ def test_handout_holds_stubs_library_data_and_public_tests_only(handout):
     assert 'testpaths = ["autograder"]' in (handout / "pyproject.toml").read_text()
 
 
-def test_hidden_test_is_left_out_and_its_points_recorded(instructor_repo, handout, hidden_tests):
-    _, test_file, hidden = instructor_repo
-    assert hidden_tests and {test.function for test in hidden_tests} == {hidden}
-    original = (REPO_ROOT / "autograder" / test_file).read_text()
-    handout_source = (handout / "autograder" / test_file).read_text()
-    assert f"def {hidden}(" in original and f"def {hidden}(" not in handout_source
-    # Everything else in the file stays: helpers, constants, the other tests.
-    kept = {getattr(node, "name", None) for node in ast.parse(original).body} - {hidden, None}
-    assert kept <= {getattr(node, "name", None) for node in ast.parse(handout_source).body}
-    part = hidden_tests[0].part
+def test_hidden_tests_are_left_out_and_their_points_recorded(handout, hidden_tests):
+    assert hidden_tests and all(is_in_hidden_folder(test) for test in hidden_tests)
+    assert not (handout / "autograder" / "hidden").exists()
     manifest = json.loads((handout / "autograder" / "hidden_points.json").read_text())
-    assert manifest == {"parts": {part: {"points": sum(t.points for t in hidden_tests), "tests": len(hidden_tests)}}}
+    assert manifest == hidden_manifest(hidden_tests)
+    for part, entry in manifest["parts"].items():
+        assert entry["points"] == sum(t.points for t in hidden_tests if t.part == part) > 0
+
+
+def test_handout_ships_no_function_that_answers_a_todo(handout):
+    check_no_answers(handout)  # the build ran it too; this names the check that the real handout passes
 
 
 def test_stubs_score_zero_with_clean_messages(handout, hidden_tests, tmp_path):
@@ -109,7 +79,8 @@ def test_stubs_score_zero_with_clean_messages(handout, hidden_tests, tmp_path):
     line = HIDDEN_LINE.search(stdout)
     assert line, stdout[-2000:]
     assert float(line.group(1)) == sum(t.points for t in hidden_tests) and int(line.group(2)) == len(hidden_tests)
-    assert line.group(3) == f"Part {hidden_tests[0].part} {sum(t.points for t in hidden_tests):g}"
+    parts = sorted({t.part for t in hidden_tests}, key=lambda part: int(part.split()[0]))
+    assert line.group(3) == ", ".join(f"Part {part} {sum(t.points for t in hidden_tests if t.part == part):g}" for part in parts)
 
 
 def test_solutions_copied_in_score_full_public_marks(handout, hidden_tests, tmp_path):
@@ -125,41 +96,45 @@ def test_solutions_copied_in_score_full_public_marks(handout, hidden_tests, tmp_
     assert HIDDEN_LINE.search(stdout), "full public marks must still say that hidden points remain"
 
 
-def test_strip_keeps_helpers_and_comments_and_drops_decorated_hidden_tests():
-    source = textwrap.dedent('''
-        import pytest
-
-        def helper():  # used by the tests
-            return 1
+def graded(nodeid: str, visibility: str) -> inventory.GradedTest:
+    return inventory.GradedTest(nodeid, nodeid.split("::")[-1], "9 demo", 1.0, visibility, 60.0)
 
 
-        @pytest.mark.points(2)
-        def test_visible(submission):
-            assert helper()
+def test_placement_keeps_public_tests_on_top_and_the_others_in_the_hidden_folder():
+    check_placement([graded("autograder/test_part9_demo.py::test_a", "visible"),
+                     graded("autograder/hidden/test_part9_demo.py::test_b", "after_due_date")])
+    with pytest.raises(VisibilityError, match="test_c: visibility 'after_published' in a public file"):
+        check_placement([graded("autograder/test_part9_demo.py::test_c", "after_published")])
+    with pytest.raises(VisibilityError, match="test_d: visibility 'visible' in the hidden folder"):
+        check_placement([graded("autograder/hidden/test_part9_demo.py::test_d", "visible")])
 
 
-        # checks the edge case
-        @pytest.mark.parametrize("n", [1, 2])
-        @pytest.mark.points(3, visibility="hidden", time_limit=120)
-        def test_hidden(submission, n):
-            assert helper()
+# One planted helper per graded pure function: a copy of the solution's module under another name (so that no
+# whole file equals a solution), and a method that delegates to it, as a test's diagnosis helper might.
+PLANTED = {
+    "dlcv/overlap.py": ("detection", ["box_iou", "nms", "roi_align"]),
+    "autograder/diagnosis.py": ("visualize", ["receptive_field", "top_activating_patches", "Diagnosis.expected"]),
+    "dlcv/features.py": ("transfer", ["extract_features"]),
+}
+DELEGATE = """
+
+class Diagnosis:
+    def expected(self, layers):
+        return receptive_field(layers)
+"""
 
 
-        @pytest.mark.points(1, visibility="visible")
-        def test_also_visible(submission):
-            assert helper()
-    ''')
-    stripped, removed = strip_hidden_tests(source, "test_part9_demo.py")
-    assert removed == ["test_hidden"]
-    assert "def helper()" in stripped and "# used by the tests" in stripped and "# checks the edge case" in stripped
-    assert "test_visible" in stripped and "test_also_visible" in stripped and "test_hidden" not in stripped
-    assert "\n\n\n\n" not in stripped
-
-
-def test_strip_refuses_a_visibility_it_cannot_read():
-    source = 'import pytest\nLATER = "after_due_date"\n\n@pytest.mark.points(2, visibility=LATER)\ndef test_x(submission):\n    pass\n'
-    with pytest.raises(VisibilityError, match="string literal"):
-        strip_hidden_tests(source, "test_part9_demo.py")
+def test_answer_check_refuses_planted_answer_helpers(handout, tmp_path):
+    stage = tmp_path / "handout"
+    shutil.copytree(handout, stage)
+    for path, (module, _) in PLANTED.items():
+        source = (REPO_ROOT / "solutions" / f"{module}.py").read_text()
+        (stage / path).write_text("# a helper for the tests\n" + source + (DELEGATE if module == "visualize" else ""))
+    with pytest.raises(AnswerError) as refused:
+        check_no_answers(stage)
+    for path, (_, functions) in PLANTED.items():
+        for function in functions:
+            assert f"{path}: {function} returns what" in str(refused.value), str(refused.value)
 
 
 def test_hidden_points_line(tmp_path):
