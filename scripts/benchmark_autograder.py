@@ -1,7 +1,8 @@
 """Time the autograder on the solutions, on one CPU core and on all of them, and measure its peak memory.
 
 Runs ``python -m pytest FILES --target solutions -p no:cacheprovider -q``
-(plus ``--pytest-args``) ``--runs`` times pinned to core 0 (``taskset -c 0``:
+(plus ``--pytest-args``; FILES default to ``autograder/``: every part's
+public and hidden tests, the whole Gradescope run) ``--runs`` times pinned to core 0 (``taskset -c 0``:
 Gradescope's default machine has at most one) and ``--runs`` times unpinned,
 and reports the median wall time of each. Memory is sampled every 50 ms over
 the whole process tree (the grader and the process it forks for each test):
@@ -14,11 +15,16 @@ the whole process tree (the grader and the process it forks for each test):
 Both are shown beside those of a bare ``python -c "import torch, torchvision"``
 measured the same way: the difference is what grading adds.
 
+With ``--handout`` it builds the student handout into a temporary folder,
+copies the solutions into its ``assignment/`` and times ``pytest autograder/``
+there: what a student who has solved everything waits for locally.
+
 Nothing is written into the repository (no pytest cache, no ``__pycache__``).
 
 Usage (from the repository root)::
 
-    python scripts/benchmark_autograder.py                                # every autograder/test_part*.py
+    python scripts/benchmark_autograder.py                                # autograder/: what Gradescope runs
+    python scripts/benchmark_autograder.py --handout                      # the student handout's public tests
     python scripts/benchmark_autograder.py autograder/test_part1_network.py --runs 5
     python scripts/benchmark_autograder.py --pytest-args="--no-isolation"   # the cost of isolation, by difference
     python scripts/benchmark_autograder.py --beside-grader                  # on a busy machine: no test may fail
@@ -34,6 +40,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -73,11 +80,11 @@ class Sampler(threading.Thread):
             time.sleep(SAMPLE_SECONDS)
 
 
-def start(command: list[str], pin: bool) -> subprocess.Popen:
-    """``command`` started from the repository root, on core 0 alone if ``pin``, its output captured."""
+def start(command: list[str], pin: bool, root: Path = REPO_ROOT) -> subprocess.Popen:
+    """``command`` started from ``root`` (the repository, or a handout), on core 0 alone if ``pin``, its output captured."""
     prefix = ["taskset", "-c", "0"] if pin else []
-    environment = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=str(REPO_ROOT))
-    return subprocess.Popen(prefix + command, cwd=REPO_ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    environment = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=str(root))
+    return subprocess.Popen(prefix + command, cwd=root, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def summary_of(output: str) -> str:
@@ -86,10 +93,10 @@ def summary_of(output: str) -> str:
     return next((line for line in reversed(lines) if " passed" in line or " failed" in line), lines[-1] if lines else "").strip("= ")
 
 
-def measure(command: list[str], pin: bool) -> tuple[float, float, float, int, str]:
+def measure(command: list[str], pin: bool, root: Path = REPO_ROOT) -> tuple[float, float, float, int, str]:
     """Run ``command`` once; return (wall seconds, peak PSS of the tree and peak RSS of one process in MiB, exit status, output tail)."""
     began = time.perf_counter()
-    process = start(command, pin)
+    process = start(command, pin, root)
     sampler = Sampler(process.pid)
     sampler.start()
     output, _ = process.communicate()
@@ -105,16 +112,16 @@ class Beside(threading.Thread):
     Its finished runs are kept (exit status, summary): a busy machine must not fail them either.
     """
 
-    def __init__(self, command: list[str], pin: bool):
+    def __init__(self, command: list[str], pin: bool, root: Path):
         super().__init__(daemon=True)
-        self.command, self.pin = command, pin
+        self.command, self.pin, self.root = command, pin, root
         self.finished: list[tuple[int, str]] = []
         self.done = threading.Event()
         self.process: subprocess.Popen | None = None
 
     def run(self) -> None:
         while not self.done.is_set():
-            self.process = start(self.command, self.pin)
+            self.process = start(self.command, self.pin, self.root)
             output, _ = self.process.communicate()
             if not self.done.is_set():
                 self.finished.append((self.process.returncode, summary_of(output)))
@@ -126,6 +133,20 @@ class Beside(threading.Thread):
         self.join()
 
 
+def solved_handout(folder: Path) -> Path:
+    """The student handout built into ``folder``, with the solutions copied into its ``assignment/``."""
+    import zipfile
+
+    from autograder.gradescope.build import HANDOUT_FOLDER, build
+
+    with zipfile.ZipFile(build("handout", folder / "handout.zip")) as archive:
+        archive.extractall(folder)
+    handout = folder / HANDOUT_FOLDER
+    for solution in (REPO_ROOT / "solutions").glob("*.py"):
+        shutil.copy(solution, handout / "assignment" / solution.name)
+    return handout
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("files", nargs="*", help="test files (default: every autograder/test_part*.py)")
@@ -133,15 +154,19 @@ def main() -> None:
     parser.add_argument("--target", default="solutions", help="the --target to grade (default solutions)")
     parser.add_argument("--pytest-args", default="", help="more arguments for the grader, e.g. \"--no-isolation\"")
     parser.add_argument("--cores", choices=["one", "all", "both"], default="both", help="pin to one core, use all, or both")
+    parser.add_argument("--handout", action="store_true", help="time the student handout's tests on the solutions copied in")
     parser.add_argument(
         "--beside-grader", action="store_true",
         help="time the grader on a busy machine: a second grader run (the same command, on the same cores) "
         "runs again and again beside each measured run",
     )
     options = parser.parse_args()
-    files = options.files or sorted(str(p.relative_to(REPO_ROOT)) for p in REPO_ROOT.glob("autograder/test_part*.py"))
+    files = options.files or ["autograder/"]
+    scratch = tempfile.TemporaryDirectory(prefix="dlcv-benchmark-")
+    root = solved_handout(Path(scratch.name)) if options.handout else REPO_ROOT
+    target = "assignment" if options.handout else options.target
     pytest_command = [
-        sys.executable, "-m", "pytest", *files, "--target", options.target, "-p", "no:cacheprovider", "-q",
+        sys.executable, "-m", "pytest", *files, "--target", target, "-p", "no:cacheprovider", "-q",
         *shlex.split(options.pytest_args),
     ]
     if not shutil.which("taskset"):
@@ -149,7 +174,7 @@ def main() -> None:
 
     import torch
 
-    print(f"files: {' '.join(files)}")
+    print(f"files: {' '.join(files)}" + (" of the student handout, the solutions copied in" if options.handout else ""))
     print(f"machine: {os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}, torch {torch.__version__}")
     print(f"command: {' '.join(pytest_command[1:])}")
     settings = [(True, "1 core")] if options.cores == "one" else [(False, f"{os.cpu_count()} cores")] if options.cores == "all" else [
@@ -163,11 +188,11 @@ def main() -> None:
             if busy:
                 label += ", beside a second grader"
             for run in range(1, options.runs + 1):
-                beside = Beside(pytest_command, pin) if busy else None
+                beside = Beside(pytest_command, pin, root) if busy else None
                 if beside is not None:
                     beside.start()
                     time.sleep(5)  # past its start-up: the measured run starts on a busy machine
-                wall, peak_pss, peak_rss, status, summary = measure(command, pin)
+                wall, peak_pss, peak_rss, status, summary = measure(command, pin, root)
                 if beside is not None:
                     beside.stop()
                     for other_status, other_summary in beside.finished:

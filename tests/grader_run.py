@@ -8,8 +8,11 @@ import re
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.mutants import Variant
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The autograder's public test file of each part, by the student module it grades: {"network": "autograder/test_part1_network.py", ...}
@@ -86,3 +89,31 @@ def run_autograder(
     if not results_path.exists():
         raise AssertionError(f"the autograder wrote no results file; it printed:\n{completed.stdout}\n{completed.stderr}")
     return GraderRun(completed.returncode, completed.stdout + completed.stderr, json.loads(results_path.read_text()))
+
+
+PARALLEL_RUNS = 2  # grader runs side by side (one thread each)
+
+
+def batches(edits: list[Variant]) -> list[list[Variant]]:
+    """``edits`` in batches with at most one edit of each module, in their order."""
+    grouped: list[list[Variant]] = []
+    for edit in edits:
+        batch = next((b for b in grouped if all(other.module != edit.module for other in b)), None)
+        if batch is None:
+            grouped.append(batch := [])
+        batch.append(edit)
+    return grouped
+
+
+def run_batches(edits: list[Variant], folder: Path, selection) -> dict[Variant, GraderRun]:
+    """Grade each batch once; the run that graded each edit (two parts may use the same name)."""
+    def grade(numbered: tuple[int, list[Variant]]) -> list[tuple[Variant, GraderRun]]:
+        number, batch = numbered
+        submission = folder / f"batch{number}"
+        for edit in batch:
+            edit.write(submission)
+        run = run_autograder(folder / f"results{number}.json", *selection(batch), target=submission)
+        return [(edit, run) for edit in batch]
+
+    with ThreadPoolExecutor(PARALLEL_RUNS) as pool:
+        return dict(pair for done in pool.map(grade, enumerate(batches(edits))) for pair in done)

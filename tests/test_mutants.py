@@ -10,40 +10,10 @@ its whole part.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-
 import pytest
 
-from tests.grader_run import GraderRun, part_test_files, run_autograder, node_of
+from tests.grader_run import GraderRun, batches, node_of, part_test_files, run_batches
 from tests.mutants import MUTANTS, VARIANTS, Variant
-
-PARALLEL_RUNS = 2  # grader runs side by side (one thread each)
-
-
-def batches(edits: list[Variant]) -> list[list[Variant]]:
-    """``edits`` in batches with at most one edit of each module, in their order."""
-    grouped: list[list[Variant]] = []
-    for edit in edits:
-        batch = next((b for b in grouped if all(other.module != edit.module for other in b)), None)
-        if batch is None:
-            grouped.append(batch := [])
-        batch.append(edit)
-    return grouped
-
-
-def run_batches(edits: list[Variant], folder: Path, selection) -> dict[Variant, GraderRun]:
-    """Grade each batch once; the run that graded each edit (two parts may use the same name)."""
-    def grade(numbered: tuple[int, list[Variant]]) -> list[tuple[Variant, GraderRun]]:
-        number, batch = numbered
-        submission = folder / f"batch{number}"
-        for edit in batch:
-            edit.write(submission)
-        run = run_autograder(folder / f"results{number}.json", *selection(batch), target=submission)
-        return [(edit, run) for edit in batch]
-
-    with ThreadPoolExecutor(PARALLEL_RUNS) as pool:
-        return dict(pair for done in pool.map(grade, enumerate(batches(edits))) for pair in done)
 
 
 def selected(request, parameter: str) -> list[Variant]:

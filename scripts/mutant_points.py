@@ -1,0 +1,68 @@
+"""How many points each mutant loses locally (the handout's public tests) and only on Gradescope (the hidden ones).
+
+    python scripts/mutant_points.py                  # every mutant of tests/mutants/, and the solutions
+    python scripts/mutant_points.py --module detection --output points.md
+
+A student's local score should predict the Gradescope score: a mistake the
+public tests cannot see costs points the student only learns about after the
+deadline. For the solutions and every mutant (each a realistic mistake, see
+``tests/mutants/``), this grades the mutant's part, public and hidden tests
+(``autograder/test_part<N>_<name>.py`` and ``autograder/hidden/...``), and
+splits the points it loses by the tests' visibility. Mutants are graded in
+batches of one edit per module, two runs side by side, as the meta-tests do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from tests.grader_run import GraderRun, part_test_files, run_autograder, run_batches  # noqa: E402
+from tests.mutants import MUTANTS, Variant  # noqa: E402
+
+
+def lost(run: GraderRun, module: str) -> tuple[float, float, float, float]:
+    """Points of ``module``'s part lost in visible and in hidden tests, and the points of each."""
+    tests = [t for t in run.results["tests"] if t["tags"][0].endswith(f" {module}")]
+    visible = [t for t in tests if t.get("visibility", "visible") == "visible"]
+    hidden = [t for t in tests if t.get("visibility", "visible") != "visible"]
+    missing = lambda group: sum(t["max_score"] - t["score"] for t in group)  # noqa: E731
+    total = lambda group: sum(t["max_score"] for t in group)  # noqa: E731
+    return missing(visible), missing(hidden), total(visible), total(hidden)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--module", action="append", help="only the mutants of this module (repeatable)")
+    parser.add_argument("--output", type=Path, help="also write the table to this Markdown file")
+    options = parser.parse_args()
+    mutants = [m for m in MUTANTS if not options.module or m.module in options.module]
+    modules = sorted({m.module for m in mutants}, key=lambda module: part_test_files(module)[0])
+    with tempfile.TemporaryDirectory(prefix="dlcv-mutant-points-") as scratch:
+        folder = Path(scratch)
+        solutions = run_autograder(folder / "solutions.json", *[f for m in modules for f in part_test_files(m)],
+                                   target=REPO_ROOT / "solutions")
+        runs: dict[Variant, GraderRun] = run_batches(mutants, folder, lambda batch: [f for m in batch for f in part_test_files(m.module)])
+    rows = ["| part | edit | lost locally (public tests) | lost only on Gradescope (hidden tests) | caught locally |", "|---|---|---:|---:|---|"]
+    for module in modules:
+        visible, hidden, visible_total, hidden_total = lost(solutions, module)
+        rows.append(f"| {module} | solutions (of {visible_total:g} public + {hidden_total:g} hidden) | {visible:g} | {hidden:g} | |")
+    caught_locally = 0
+    for mutant in mutants:
+        visible, hidden, _, _ = lost(runs[mutant], mutant.module)
+        caught_locally += visible > 0
+        rows.append(f"| {mutant.module} | {mutant.name} | {visible:g} | {hidden:g} | {'yes' if visible > 0 else 'no'} |")
+    rows.append(f"\n{caught_locally} of {len(mutants)} mutants lose points locally; the others only on Gradescope.")
+    table = "\n".join(rows)
+    print(table)
+    if options.output:
+        options.output.write_text(table + "\n")
+
+
+if __name__ == "__main__":
+    main()
