@@ -9,6 +9,10 @@ AREAS = (
 )
 SIDES = "    sides = (bottom_right - top_left).clamp(min=0)\n"
 ORDER = "    order = torch.argsort(scores, descending=True)\n"
+IOU = "intersection / (area1[:, None] + area2[None, :] - intersection)"
+KEPT = "    return order[torch.tensor(kept, dtype=torch.int64, device=boxes.device)]\n"
+OFFSET = "    offset = 0.5 if aligned else 0.0\n"
+STRETCH = "        if not aligned:\n            width, height = width.clamp(min=1.0), height.clamp(min=1.0)\n"
 SKIP_SUPPRESSED = "        if suppressed[position]:\n            continue\n        kept.append(position)\n"
 BOX_COORDINATES = "        x1, y1, x2, y2 = box[1:] * spatial_scale - offset\n"
 IMAGE = "        image = features[int(box[0])]\n"
@@ -165,6 +169,27 @@ MUTANTS = [
         "subtract the intersection",
     ),
     Mutant(
+        "IoU without clamping the intersection's sides",
+        "detection",
+        ((SIDES, "    sides = bottom_right - top_left\n"),),
+        "test_box_iou_known_values",
+        "clamp the intersection's width and height at 0",
+    ),
+    Mutant(
+        "IoU over the smaller box's area",
+        "detection",
+        ((IOU, "intersection / torch.minimum(area1[:, None], area2[None, :])"),),
+        "test_box_iou_known_values",
+        "smaller box's area",
+    ),
+    Mutant(
+        "IoU with rows and columns swapped",
+        "detection",
+        ((IOU, f"({IOU}).T"),),
+        "test_box_iou_known_values",
+        "rows and columns swapped",
+    ),
+    Mutant(
         "NMS keeping suppressed boxes",
         "detection",
         ((SKIP_SUPPRESSED, "        kept.append(position)\n"),),
@@ -193,6 +218,27 @@ MUTANTS = [
         "a suppressed box suppressed other boxes",
     ),
     Mutant(
+        "NMS taking boxes by increasing score",
+        "detection",
+        ((ORDER, "    order = torch.argsort(scores)\n"),),
+        "test_nms_keeps_the_best_box_of_each_cluster",
+        "by increasing score",
+    ),
+    Mutant(
+        "NMS returning the kept indices in index order",
+        "detection",
+        ((KEPT, KEPT.replace("]\n", "].sort().values\n")),),
+        "test_nms_returns_indices_by_decreasing_score",
+        "in index order: return them by decreasing score",
+    ),
+    Mutant(
+        "NMS returning positions in the score-sorted order",
+        "detection",
+        ((KEPT, "    return torch.tensor(kept, dtype=torch.int64, device=boxes.device)\n"),),
+        "test_nms_keeps_the_best_box_of_each_cluster",
+        "positions in the score-sorted order",
+    ),
+    Mutant(
         "nms calling torchvision.ops.nms",
         "detection",
         ((IMPORTS, IMPORTS + "\nimport torchvision\n"), (ORDER, "    return torchvision.ops.nms(boxes, scores, iou_threshold)\n")),
@@ -219,6 +265,41 @@ MUTANTS = [
         (("    offset = 0.5 if aligned else 0.0\n", "    offset = 0.0\n"),),
         "test_roi_align_half_pixel_offset_when_aligned",
         "the half-pixel offset is missing",
+    ),
+    Mutant(
+        "RoIAlign half-pixel offset with the wrong sign",
+        "detection",
+        ((OFFSET, "    offset = -0.5 if aligned else 0.0\n"),),
+        "test_roi_align_half_pixel_offset_when_aligned",
+        "wrong sign",
+    ),
+    Mutant(
+        "RoIAlign half-pixel offset also when not aligned",
+        "detection",
+        ((OFFSET, "    offset = 0.5\n"),),
+        "test_roi_align_half_pixel_offset_when_aligned",
+        "applied with aligned=False",
+    ),
+    Mutant(
+        "RoIAlign not stretching boxes smaller than a cell when not aligned",
+        "detection",
+        ((STRETCH, ""),),
+        "test_roi_align_half_pixel_offset_when_aligned",
+        "at least 1 cell",
+    ),
+    Mutant(
+        "RoIAlign ignoring sampling_ratio",
+        "detection",
+        (("points = sampling_ratio if sampling_ratio > 0 else math.ceil(", "points = math.ceil("),),
+        "test_roi_align_sampling_points_per_bin",
+        "was ignored",
+    ),
+    Mutant(
+        "RoIAlign reading boxes as (y1, x1, y2, x2)",
+        "detection",
+        ((BOX_COORDINATES, "        y1, x1, y2, x2 = box[1:] * spatial_scale - offset\n"),),
+        "test_roi_align_output_shape",
+        "x and y swapped",
     ),
     Mutant(
         "RoIAlign with a fixed sampling grid",
