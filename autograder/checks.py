@@ -19,6 +19,7 @@ import math
 
 import pytest
 import torch
+from torchvision import tv_tensors
 
 from autograder.grading.target import MODULE_PREFIX
 
@@ -28,6 +29,12 @@ _isclose = math.isclose
 _isfinite = math.isfinite
 _tensor_isfinite = torch.isfinite
 TENSOR = torch.Tensor
+# torchvision's own data types (v2 transforms return tv_tensors.Image): plain data over a tensor, whose
+# comparisons are torch's. Only these exact classes, taken now: a student's subclass of one is refused.
+TV_TENSORS = frozenset(
+    kind for kind in vars(tv_tensors).values()
+    if isinstance(kind, type) and issubclass(kind, TENSOR) and kind is not tv_tensors.TVTensor
+)
 
 
 def fail(expected: str, found: str, likely: str = "") -> None:
@@ -51,8 +58,14 @@ def kind_of(value) -> str:
 
 
 def check_type(value, expected: type | tuple[type, ...], what: str, likely: str = ""):
-    """``value`` is exactly of type ``expected`` (or one of them): no subclass, no look-alike."""
+    """``value`` is exactly of type ``expected`` (or one of them): no subclass, no look-alike; returns it.
+
+    Where a ``torch.Tensor`` is expected, torchvision's own ``tv_tensors`` (``Image``, ``Mask``, ...) are
+    right answers too: they are returned as the plain tensor they wrap, which loses nothing.
+    """
     allowed = expected if isinstance(expected, tuple) else (expected,)
+    if TENSOR in allowed and type(value) in TV_TENSORS:
+        return value.as_subclass(TENSOR)
     if type(value) not in allowed:
         names = " or ".join(type_name(kind) for kind in allowed)
         found = kind_of(value)
@@ -63,8 +76,9 @@ def check_type(value, expected: type | tuple[type, ...], what: str, likely: str 
 
 
 def check_tensor(value, what: str, shape: tuple | None = None, dtype: torch.dtype | None = None, likely: str = "") -> torch.Tensor:
-    """``value`` is a plain tensor of ``shape`` and ``dtype`` with finite values; checked in that order."""
-    check_type(value, TENSOR, what, likely)
+    """``value`` is a plain tensor of ``shape`` and ``dtype`` with finite values; checked in that order; returns it
+    (a torchvision ``tv_tensors`` type as the plain tensor it wraps)."""
+    value = check_type(value, TENSOR, what, likely)
     if shape is not None and tuple(value.shape) != tuple(shape):
         fail(f"{what} of shape {tuple(shape)}", f"shape {tuple(value.shape)}", likely)
     if dtype is not None and value.dtype != dtype:
