@@ -14,6 +14,8 @@ from torch.utils.data import DataLoader, TensorDataset
 from autograder import reference
 from autograder.accuracy import AccuracyTest
 from autograder.checks import check_close, check_float, check_type, fail, kind_of
+from autograder.recorded import load, recorded_mistake
+from autograder.training_loop import training_loop
 from autograder.training_probes import (
     CountingSGD,
     GradientRecorder,
@@ -26,6 +28,11 @@ from autograder.training_probes import (
 from dlcv.device import pick_device
 
 CPU = torch.device("cpu")
+SCHEDULES = [(4, 0.5), (3, 0.1)]  # (step_size, gamma) of the schedule test
+
+# Inputs, expected outputs and mistakes' fingerprints, written from the solution by scripts/record_expectations.py.
+# Read here, in the grader, before any student code runs.
+RECORDED = load("part2_training")
 
 # The student's fit trains the grader's SmallCNN: see autograder/calibration/part2_training.md.
 FIT = AccuracyTest(
@@ -33,8 +40,8 @@ FIT = AccuracyTest(
     module="training",
     threshold=0.88,
     seed=0,
-    measure=lambda student, seed, device: reference.fit_accuracy(
-        student.make_optimizer, student.make_scheduler, student.fit, seed, device
+    measure=lambda student, loop, seed, device: reference.fit_accuracy(
+        loop, student.make_optimizer, student.make_scheduler, student.fit, seed, device
     ),
     record="part2_training.md",
     must_fail=("zero_grad missing", "scheduler stepped every batch", "optimizer step missing"),
@@ -60,19 +67,24 @@ def tiny_model(seed: int = 0) -> nn.Module:
     return nn.Sequential(nn.Flatten(), nn.Linear(48, 16), nn.ReLU(), nn.Linear(16, 5))
 
 
-def batch_gradients(model: nn.Module, loader) -> list[list[torch.Tensor]]:
-    """The gradient each batch gives on its own, with ``model``'s parameters as they are."""
-    gradients = []
-    for images, labels in loader:
-        model.zero_grad()
-        nn.functional.cross_entropy(model(images), labels).backward()
-        gradients.append([p.grad.clone() for p in model.parameters()])
-    model.zero_grad()
-    return gradients
+def probe_model(probe: dict) -> nn.Module:
+    """The recorded probe: a linear model from a ``(3, 2, 2)`` image to 3 scores, with the recorded weights."""
+    model = nn.Sequential(nn.Flatten(), nn.Linear(12, 3))
+    with torch.no_grad():
+        model[1].weight.copy_(probe["weight"])
+        model[1].bias.copy_(probe["bias"])
+    return model
+
+
+def probe_loader(probe: dict, split: str) -> DataLoader:
+    """The recorded probe's ``"train"`` (16 images) or ``"test"`` (12 images) split, in batches of 4, in order."""
+    return DataLoader(TensorDataset(probe[f"{split}_images"], probe[f"{split}_labels"]), batch_size=4, shuffle=False)
 
 
 def same(a: list[torch.Tensor], b: list[torch.Tensor]) -> bool:
-    return all(x is not None and torch.allclose(x, y, rtol=1e-4, atol=1e-6) for x, y in zip(a, b))
+    return len(a) == len(b) and all(
+        type(x) is torch.Tensor and x.shape == y.shape and torch.allclose(x, y, rtol=1e-4, atol=1e-6) for x, y in zip(a, b)
+    )
 
 
 # ---------------------------------------------------------------- optimizer and schedule
@@ -97,21 +109,22 @@ def test_make_optimizer_is_adamw_with_the_given_lr(submission):
 
 @pytest.mark.points(1)
 def test_make_optimizer_keeps_pytorch_defaults(submission):
-    optimizer = submission.get("training.make_optimizer")(tiny_model(), lr=0.0123)
+    case = RECORDED["make_optimizer"]
+    optimizer = submission.get("training.make_optimizer")(tiny_model(), lr=case["lr"])
     check_type(optimizer, (torch.optim.AdamW, torch.optim.Adam), "make_optimizer's result")
-    reference_defaults = torch.optim.AdamW(tiny_model().parameters(), lr=0.0123).defaults
-    for key in ("betas", "eps", "weight_decay", "amsgrad", "maximize"):
+    for key, default in case["expected"].items():  # PyTorch's defaults, recorded
         found = optimizer.param_groups[0].get(key, optimizer.defaults.get(key))
-        if found != reference_defaults[key]:
+        if (list(found) if type(found) is tuple else found) != default:
+            shown = tuple(default) if type(default) is list else default
             fail(
-                f"AdamW's default {key}={reference_defaults[key]!r} (the docstring: keep PyTorch's other defaults)",
+                f"AdamW's default {key}={shown!r} (the docstring: keep PyTorch's other defaults)",
                 f"{key}={found!r}",
-                f"pass only the parameters and lr: torch.optim.AdamW(model.parameters(), lr=lr)",
+                "give AdamW the parameters and the learning rate only, and leave every other setting at its default",
             )
 
 
 @pytest.mark.points(2)
-@pytest.mark.parametrize("step_size, gamma", [(4, 0.5), (3, 0.1)])
+@pytest.mark.parametrize("step_size, gamma", SCHEDULES)
 def test_make_scheduler_learning_rate_trace_over_12_epochs(submission, step_size, gamma):
     model = tiny_model()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
@@ -121,7 +134,7 @@ def test_make_scheduler_learning_rate_trace_over_12_epochs(submission, step_size
         trace.append(optimizer.param_groups[0]["lr"])
         optimizer.step()
         scheduler.step()
-    expected = [0.1 * gamma ** (epoch // step_size) for epoch in range(12)]
+    expected = RECORDED["make_scheduler"][f"{step_size}-{gamma}"]
     if not all(math.isclose(a, b, rel_tol=1e-6) for a, b in zip(trace, expected)):
         fail(
             f"learning rates over 12 epochs (StepLR, step_size={step_size}, gamma={gamma}) "
@@ -136,14 +149,16 @@ def test_make_scheduler_learning_rate_trace_over_12_epochs(submission, step_size
 
 @pytest.mark.points(3)
 def test_train_one_epoch_zeroes_gradients_every_step(submission):
-    model, loader = tiny_model(), tiny_data()
-    expected = batch_gradients(model, loader)
+    # The optimizer records .grad at every step and moves nothing, so each batch's gradient is known (recorded).
+    probe, case = RECORDED["probe"], RECORDED["train_one_epoch"]
+    model, loader = probe_model(probe), probe_loader(probe, "train")
+    expected = case["gradients"]
     optimizer = GradientRecorder(model.parameters())
     submission.get("training.train_one_epoch")(loader, model, nn.CrossEntropyLoss(), optimizer, CPU)
-    recorded = optimizer.recorded
-    if len(recorded) != len(expected):
-        fail(f"optimizer.step() called once per batch ({len(expected)} batches)", f"{len(recorded)} calls")
-    for batch, (got, want) in enumerate(zip(recorded, expected)):
+    steps = optimizer.recorded
+    if len(steps) != len(expected):
+        fail(f"optimizer.step() called once per batch ({len(expected)} batches)", f"{len(steps)} calls")
+    for batch, (got, want) in enumerate(zip(steps, expected)):
         if same(got, want):
             continue
         if all(g is None or not g.any() for g in got):
@@ -153,12 +168,12 @@ def test_train_one_epoch_zeroes_gradients_every_step(submission):
                 "optimizer.zero_grad() is called after loss.backward() and before optimizer.step(), "
                 "or backward() is missing; the order is zero_grad, forward, loss, backward, step",
             )
-        accumulated = [sum(step[i] for step in expected[: batch + 1]) for i in range(len(want))]
-        if same(got, accumulated):
+        mistake = recorded_mistake(got, [{**f, "output": f["output"][batch]} for f in case["fingerprints"]], same)
+        if mistake:
             fail(
                 f"the gradient of batch {batch + 1} alone when optimizer.step() is called",
                 f"the sum of the gradients of batches 1 to {batch + 1}",
-                "gradients are never zeroed: call optimizer.zero_grad() at the start of every step",
+                mistake,
             )
         fail(f"the gradient of batch {batch + 1} when optimizer.step() is called", "a different gradient")
 
@@ -201,15 +216,14 @@ def test_train_one_epoch_moves_each_batch_to_the_device(submission):
 
 @pytest.mark.points(2)
 def test_train_one_epoch_returns_mean_loss_as_python_float(submission):
-    model, loader = tiny_model(), tiny_data(examples=32, batch_size=8)  # equal batches: per batch = per example
-    with torch.no_grad():
-        expected = sum(nn.functional.cross_entropy(model(x), y).item() for x, y in loader) / len(loader)
-    optimizer = GradientRecorder(model.parameters())  # parameters stay put, so the mean is known
+    probe = RECORDED["probe"]
+    model, loader = probe_model(probe), probe_loader(probe, "train")  # equal batches: per batch = per example
+    optimizer = GradientRecorder(model.parameters())  # parameters stay put, so the mean is known (recorded)
     loss = submission.get("training.train_one_epoch")(loader, model, nn.CrossEntropyLoss(), optimizer, CPU)
     check_float(loss, "the value returned by train_one_epoch")
     check_close(
         loss,
-        expected,
+        RECORDED["train_one_epoch"]["mean_loss"],
         "the mean training loss over the epoch",
         "divide the summed loss by the number of batches (or weight by batch size and divide by examples); "
         "return the mean, not the sum or the last batch's loss",
@@ -276,12 +290,11 @@ def test_evaluate_counts_accuracy_over_examples(submission):
 
 @pytest.mark.points(1)
 def test_evaluate_returns_mean_loss(submission):
-    model, loader = scripted_predictions([True, False] * 5, batch_size=5)
-    with torch.no_grad():
-        expected = sum(nn.functional.cross_entropy(model(x), y).item() for x, y in loader) / len(loader)
+    case = RECORDED["evaluate"]
+    model, loader = scripted_predictions(case["correct"], batch_size=case["batch_size"])
     loss, _ = submission.get("training.evaluate")(loader, model, nn.CrossEntropyLoss(), CPU)
     check_float(loss, "the loss returned by evaluate")
-    check_close(loss, expected, "the mean loss over the loader", "average the batch losses, not sum them")
+    check_close(loss, case["mean_loss"], "the mean loss over the loader", "average the batch losses, not sum them")
 
 
 @pytest.mark.points(1)
@@ -394,36 +407,39 @@ def test_fit_returns_the_history(submission):
         fail("test accuracies between 0 and 1", f"{history['test_accuracy']}")
 
 
+def same_history(found: dict, expected: dict, keys=("test_loss", "test_accuracy")) -> bool:
+    """The histories agree on ``keys``, epoch by epoch (losses to 1e-4, accuracies to 1e-6)."""
+    return all(
+        len(found[key]) == len(expected[key])
+        and all(math.isclose(x, y, rel_tol=1e-4, abs_tol=1e-6) for x, y in zip(found[key], expected[key]))
+        for key in keys
+    )
+
+
 @pytest.mark.points(2)
 def test_fit_evaluates_on_the_test_loader(submission):
-    # With a learning rate of 0 the model never changes, so every epoch's losses and accuracy are known.
-    model = tiny_model()
-    train_loader, test_loader = tiny_data(seed=0), tiny_data(examples=24, seed=7)
+    # With a learning rate of 0 the model never changes, so every epoch's losses and accuracy are known (recorded).
+    probe, case = RECORDED["probe"], RECORDED["fit"]
+    model, expected = probe_model(probe), case["expected"]
     optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
-    with torch.no_grad():
-        def measured(loader):
-            losses = [(nn.functional.cross_entropy(model(x), y).item(), len(y)) for x, y in loader]
-            right = sum((model(x).argmax(1) == y).sum().item() for x, y in loader)
-            return sum(l * n for l, n in losses) / sum(n for _, n in losses), right / len(loader.dataset)
-        train_loss, _ = measured(train_loader)
-        test_loss, test_accuracy = measured(test_loader)
     history = check_history(
-        submission.get("training.fit")(model, train_loader, test_loader, nn.CrossEntropyLoss(), optimizer, scheduler, 2, CPU), 2
+        submission.get("training.fit")(
+            model, probe_loader(probe, "train"), probe_loader(probe, "test"), nn.CrossEntropyLoss(), optimizer,
+            scheduler, case["epochs"], CPU,
+        ),
+        case["epochs"],
     )
-    if not all(math.isclose(x, test_accuracy, abs_tol=1e-6) for x in history["test_accuracy"]) or not all(
-        math.isclose(x, test_loss, rel_tol=1e-4) for x in history["test_loss"]
-    ):
-        on_train = all(math.isclose(x, train_loss, rel_tol=1e-4) for x in history["test_loss"])
+    if not same_history(history, expected):
         fail(
-            f"history['test_loss'] = {test_loss:.4f} and history['test_accuracy'] = {test_accuracy:.4f} each epoch "
-            "(the test loader's, with a learning rate of 0 nothing changes)",
+            f"history['test_loss'] = {expected['test_loss'][0]:.4f} and history['test_accuracy'] = "
+            f"{expected['test_accuracy'][0]:.4f} each epoch (the test loader's, with a learning rate of 0 nothing changes)",
             f"{[round(x, 4) for x in history['test_loss']]} and {[round(x, 4) for x in history['test_accuracy']]}",
-            "fit evaluates on the training loader: pass test_loader to evaluate" if on_train
-            else "evaluate the model on test_loader after each epoch and record what evaluate returns",
+            recorded_mistake(history, case["fingerprints"], same_history)
+            or "evaluate the model on test_loader after each epoch and record what evaluate returns",
         )
-    if not all(math.isclose(x, train_loss, rel_tol=1e-4) for x in history["train_loss"]):
-        fail(f"history['train_loss'] = {train_loss:.4f} each epoch (the training loader's mean loss)",
+    if not same_history(history, expected, keys=("train_loss",)):
+        fail(f"history['train_loss'] = {expected['train_loss'][0]:.4f} each epoch (the training loader's mean loss)",
              f"{[round(x, 4) for x in history['train_loss']]}", "record what train_one_epoch returns on train_loader")
 
 
@@ -436,7 +452,7 @@ def test_fit_shows_a_progress_bar_over_the_epochs(submission):
         fail(
             "a tqdm progress bar over the 3 epochs (it ends showing 3/3)",
             "none" if not shown.getvalue().strip() else f"other output: {shown.getvalue().strip()[-120:]!r}",
-            "wrap the epochs in tqdm: for epoch in tqdm(range(epochs)) (or trange(epochs))",
+            "wrap the epochs in tqdm: loop over the epochs through tqdm (or its trange), which draws the bar",
         )
 
 
@@ -444,10 +460,13 @@ def test_fit_shows_a_progress_bar_over_the_epochs(submission):
 def test_fit_trains_the_grader_model_to_accuracy_threshold(submission):
     for name in ("make_optimizer", "make_scheduler", "fit"):
         submission.get(f"training.{name}")  # a readable failure for a missing name before training
-    accuracy = FIT.measure(submission.module("training"), FIT.seed, pick_device())
+    loop = training_loop(submission)
+    accuracy = FIT.measure(submission.module("training"), loop, FIT.seed, pick_device())
     FIT.judge(
         accuracy,
         f"test accuracy of at least {FIT.threshold:.0%} for the grader's model trained by your fit",
         "a step of the loop is missing or misplaced (zero_grad, backward, optimizer.step), "
         "or the scheduler lowers the learning rate every batch",
+   
+        loop=loop,
     )
