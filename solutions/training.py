@@ -36,6 +36,19 @@ def make_scheduler(
 def train_one_epoch(loader, model: nn.Module, criterion, optimizer, device) -> float:
     """Train ``model`` for one pass over ``loader``; return the mean training loss.
 
+    What the autograder checks, each from the outside:
+
+    - the model is in training mode (dropout on) for every batch, even if it
+      arrives in evaluation mode (as an evaluation leaves it);
+    - each batch's images and labels are moved to ``device`` before use;
+    - ``optimizer.step()`` runs once per batch, and at that moment the
+      parameters' ``.grad`` hold the gradient of that batch's loss alone;
+      gradients add up in ``.grad`` until they are cleared, so clear them
+      before each backward pass;
+    - no batch's loss tensor outlives its step: a stored loss tensor (in a
+      list, or in a running total that is a tensor) keeps its whole autograd
+      graph alive. Keep only its value, as a Python number.
+
     Args:
         loader: yields ``(images, labels)``, images ``(B, C, H, W)``, labels ``(B,)``.
         model: maps images to ``(B, num_classes)`` logits.
@@ -64,6 +77,16 @@ def train_one_epoch(loader, model: nn.Module, criterion, optimizer, device) -> f
 def evaluate(loader, model: nn.Module, criterion, device) -> tuple[float, float]:
     """Mean loss per example (or per batch, as in ``train_one_epoch``) and accuracy of ``model`` on ``loader``.
 
+    What the autograder checks:
+
+    - the model is in evaluation mode (dropout off) for every batch;
+    - gradient tracking is off during the forward passes (no graph is needed
+      to evaluate), and on again once ``evaluate`` returns, so that the next
+      epoch of training can call ``backward``;
+    - each batch's images and labels are moved to ``device`` before use;
+    - a prediction is right when the class with the highest logit is the
+      label; the last batch may be smaller than the others.
+
     Returns:
         ``(loss, accuracy)`` as Python floats; accuracy is the fraction of all
         examples (not the mean of per-batch accuracies) whose highest logit is
@@ -84,6 +107,9 @@ def evaluate(loader, model: nn.Module, criterion, device) -> tuple[float, float]
 def fit(model, train_loader, test_loader, criterion, optimizer, scheduler, epochs: int, device) -> dict:
     """Train for ``epochs`` epochs, evaluating after each; step ``scheduler`` once per epoch.
 
+    Each epoch trains one pass over ``train_loader`` with :func:`train_one_epoch`,
+    then evaluates on ``test_loader`` with :func:`evaluate`, then steps the
+    scheduler once, without an argument (``StepLR`` counts epochs itself).
     Shows a tqdm progress bar over the epochs.
 
     Returns:
