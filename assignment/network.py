@@ -35,16 +35,19 @@ class Network(nn.Module):
 
     def __init__(self, num_classes: int = 10, dropout: float = 0.5):
         super().__init__()
-        # TODO: build self.features, self.avgpool and self.classifier as listed above.
+        # TODO: build self.features, self.avgpool and self.classifier as the docstring lists them.
         # Hints:
-        #   1. Each stage is one nn.Sequential, read top to bottom (see torchvision's AlexNet).
-        #   2. Pass the ``dropout`` argument to both nn.Dropout layers and ``num_classes``
-        #      to the last nn.Linear; do not hard-code either.
-        #   3. The first Linear's in_features is channels * height * width after avgpool.
+        #   1. Each stage is one module that runs its layers in the listed order (torch.nn has a
+        #      container for that). Layers kept in a plain Python list are invisible to
+        #      .parameters(), .to(device) and .eval().
+        #   2. Both dropout layers take the ``dropout`` argument, and the last layer gives
+        #      ``num_classes`` scores: hard-code neither.
+        #   3. The first fully connected layer reads every value of avgpool's output:
+        #      channels x height x width of it.
         raise NotImplementedError("Network.__init__: build features, avgpool and classifier")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(N, 3, H, W)`` images to ``(N, num_classes)`` logits."""
-        # TODO: features, then avgpool, then flatten every dimension but the batch
-        # (torch.flatten(x, 1)), then classifier. Return logits: no softmax here.
+        # TODO: the three stages in order. Between avgpool and classifier, turn each image's
+        # feature maps into one vector (the batch dimension stays). Return logits: no softmax.
         raise NotImplementedError("Network.forward")

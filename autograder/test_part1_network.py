@@ -8,6 +8,7 @@ from autograder import reference
 from autograder.accuracy import AccuracyTest
 from autograder.checks import check_tensor, fail, gradient_problem, kind_of
 from autograder.grading.messages import safe_str
+from autograder.training_loop import training_loop
 from dlcv.device import pick_device
 
 # (kind, in, out, kernel, stride, padding) of the handout's convolutions, in order.
@@ -27,7 +28,7 @@ TRAINED_NETWORK = AccuracyTest(
     module="network",
     threshold=0.89,
     seed=0,
-    measure=lambda student, seed, device: reference.network_accuracy(student.Network, seed, device),
+    measure=lambda student, loop, seed, device: reference.network_accuracy(loop, student.Network, seed, device),
     record="part1_network.md",
     must_fail=("features detached from the gradient",),
     context=("softmax in forward", "no relu at all", "dropout on in eval mode", "functional relu and dropout in forward"),
@@ -80,7 +81,7 @@ def test_output_shape(submission, batch_size):
         f"logits for {batch_size} images",
         shape=(batch_size, 10),
         dtype=torch.float32,
-        likely="forward must end with the classifier; flatten with torch.flatten(x, 1) so the batch dimension stays",
+        likely="forward must end with the classifier; flatten every dimension but the batch before it, so the batch dimension stays",
     )
 
 
@@ -334,11 +335,14 @@ def test_forward_returns_logits_not_probabilities(submission):
 @pytest.mark.points(4, time_limit=180)
 def test_trained_network_reaches_accuracy_threshold(submission):
     build(submission)  # a readable failure before training
-    accuracy = TRAINED_NETWORK.measure(submission.module("network"), TRAINED_NETWORK.seed, pick_device())
+    loop = training_loop(submission)
+    accuracy = TRAINED_NETWORK.measure(submission.module("network"), loop, TRAINED_NETWORK.seed, pick_device())
     TRAINED_NETWORK.judge(
         accuracy,
         f"test accuracy of at least {TRAINED_NETWORK.threshold:.0%} after {reference.NETWORK_EPOCHS} epochs "
         "of the grader's own training loop",
         "part of the network is cut off from the gradient (a .detach(), or a layer not used in forward), "
         "or forward returns probabilities instead of logits",
+   
+        loop=loop,
     )
