@@ -151,7 +151,7 @@ def test_train_linear_classifier_matches_the_reference_steps(submission):
         if (classifier.in_features, classifier.out_features) != (width, classes):
             fail(f"nn.Linear({width}, {classes})", f"nn.Linear({classifier.in_features}, {classifier.out_features})")
         epochs, lr = arguments.get("epochs", 300), arguments.get("lr", 0.01)
-        told = f"epochs={epochs}, lr={lr}" + (" (the defaults)" if not arguments else "")
+        told = f"epochs={epochs}, lr={lr}" + (", the defaults" if not arguments else "")
         if same_layer(classifier, reference_classifier(features, labels, classes, epochs, lr, seed=seed)):
             continue
         probes = [
