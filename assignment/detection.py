@@ -61,12 +61,13 @@ def box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor) -> torch.Tensor:
         zero area have a union of zero area: their IoU is undefined, 0 / 0, and
         the tests never ask for it.)
     """
-    # TODO:
-    #   1. the areas of boxes1 and of boxes2: (x2 - x1) * (y2 - y1), no + 1;
-    #   2. the intersection of every pair, by broadcasting (N, 1, 2) against (1, M, 2): its top-left corner
-    #      is the larger of the two top-left corners (torch.maximum), its bottom-right the smaller of the two
-    #      bottom-right corners (torch.minimum); its sides clamped at 0, for boxes that do not overlap;
-    #   3. IoU = intersection / (area1 + area2 - intersection), an (N, M) tensor.
+    # TODO: every pair at once, with tensor operations and no Python loop over the boxes.
+    #   - On paper first: the intersection of two boxes is itself a box. Where are its corners, given the
+    #     corners of the two boxes? What do your formulas give for two boxes that do not overlap, and what
+    #     must the area of their intersection be then?
+    #   - Broadcasting turns "every box of boxes1 with every box of boxes2" into one expression: give the
+    #     boxes of boxes1 and those of boxes2 new dimensions of size 1 in different places, and the result
+    #     of an operation on both has one entry per pair.
     raise NotImplementedError("box_iou: intersection over union of every pair of boxes")
 
 
@@ -88,12 +89,12 @@ def nms(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float) -> torc
         ``(K,)`` ``torch.int64`` tensor: the indices (into ``boxes``) of the
         kept boxes, sorted by decreasing score.
     """
-    # TODO:
-    #   1. order = the indices of the boxes by decreasing score (torch.argsort);
-    #   2. the IoU of every pair of boxes, once, with your box_iou;
-    #   3. walk through the boxes in that order: skip a box already suppressed; otherwise keep it, and
-    #      suppress every box whose IoU with it is > iou_threshold;
-    #   4. return the kept indices (into boxes, not into order) as an int64 tensor, in the order kept.
+    # TODO: a Python loop is fine here: NMS is sequential, each step depends on the boxes kept before it.
+    #   - Whatever the loop needs to look up (the order of the boxes, how much each pair overlaps) can be
+    #     computed once, before it, with tensor operations and your box_iou.
+    #   - Keep track of which boxes are still in play. Check your loop by hand on three boxes in a chain
+    #     (A overlaps B, B overlaps C, A does not overlap C).
+    #   - Read "Returns" again before you return: which indices, in which order, of which dtype.
     raise NotImplementedError("nms: keep the best box, suppress the boxes that overlap it, repeat")
 
 
@@ -157,16 +158,15 @@ def roi_align(
        outside the map count, with value 0). A bin with no point (an adaptive
        grid for a box of zero width or height when ``aligned``) outputs 0.
     """
-    # TODO:
-    #   1. a list of per-image boxes -> one (K, 5) tensor: prepend each box's image index, concatenate;
-    #      output_size -> (output_height, output_width);
-    #   2. for each box, steps 1-3 above: its feature-map coordinates (no rounding), its bin size and
-    #      the y and x of its sampling points;
-    #   3. step 4: bilinear interpolation at every point (note which points are more than one cell
-    #      outside; clamp; weigh the two neighbouring cells along y and along x);
-    #   4. step 5: average each bin's points; stack the boxes' (C, output_height, output_width) grids
-    #      (for K = 0 boxes, an empty (0, C, output_height, output_width) tensor).
-    # Bilinear sampling is separable: a helper for one axis (points -> interpolation weights) serves y and x.
+    # TODO: steps 1-5 above are the whole computation; how you organise it is up to you.
+    #   - Bring the two forms of boxes, and of output_size, to one form each first.
+    #   - A loop over the boxes is fine; within a box, prefer tensor operations over all of its points.
+    #   - Bilinear interpolation is separable: what happens along y does not depend on x, and the reverse.
+    #     Work out one axis and you can reuse it for the other.
+    #   - Every output must stay a tensor computed from features (no .item() or .tolist() on feature
+    #     values), so that gradients reach the features.
+    #   - Check step 4 by hand on a tiny map: a point halfway between two cells, a point half a cell
+    #     outside the map, a point two cells outside.
     raise NotImplementedError("roi_align: average bilinear samples of the feature map in every bin of every box")
 
 
@@ -204,10 +204,7 @@ def replace_predictors(model: nn.Module, num_classes: int) -> nn.Module:
     Returns:
         ``model`` itself, changed in place.
     """
-    # TODO:
-    #   1. in_features = model.roi_heads.box_predictor.cls_score.in_features;
-    #      model.roi_heads.box_predictor = FastRCNNPredictor(in_features, num_classes);
-    #   2. in_channels = model.roi_heads.mask_predictor.conv5_mask.in_channels;
-    #      model.roi_heads.mask_predictor = MaskRCNNPredictor(in_channels, hidden_channels, num_classes);
-    #   3. return the model.
+    # TODO: print(model.roi_heads) shows both predictors and the layers inside them: the size a predictor
+    #   takes is the size its first layer takes. Build the new predictors from the sizes you read there
+    #   (never from constants), and put them where the old ones were.
     raise NotImplementedError("replace_predictors: new box and mask predictors for num_classes")
