@@ -65,16 +65,23 @@ def receptive_field(layers) -> ReceptiveField:
     Example: ``nn.Conv2d(3, 8, kernel_size=3, stride=2, padding=1)`` then
     ``nn.MaxPool2d(2)`` give ``ReceptiveField(size=5, jump=4, start=1.0)``.
     """
-    # TODO: follow the field through the layers, from a single pixel. Hints:
-    #   1. Before any layer a unit is one pixel: size 1, jump 1, start 0.0.
-    #   2. For Conv2d, MaxPool2d and AvgPool2d read kernel_size, stride, padding and
-    #      dilation (AvgPool2d has none: 1); each is an int or a pair of equal ints.
-    #      A kernel of size k with dilation d spans (k - 1) * d + 1 input positions.
-    #   3. One step in a layer's input is ``jump`` pixels of the image, where jump is
-    #      the product of the strides of the layers *before* it. So a kernel spanning
-    #      K positions adds (K - 1) * jump to the size, and moves the centre of unit 0
-    #      by ((K - 1) / 2 - padding) * jump; then the layer's stride multiplies the jump.
-    #   4. Return ReceptiveField(size, jump, start) with start a float (/ not //).
+    # TODO: follow the field through the layers, one layer at a time, from a single pixel.
+    #   - Before any layer a unit is one pixel: size 1, jump 1, start 0.0.
+    #   - The three numbers describe the units of the layers so far: how many pixels
+    #     one unit sees (size), how many pixels apart neighbouring units' fields are
+    #     (jump), and where the centre of unit 0's field lies (start).
+    #   - Only Conv2d, MaxPool2d and AvgPool2d change them, each through its
+    #     kernel_size, stride, padding and dilation (an int or a pair of equal ints;
+    #     AvgPool2d has no dilation). Work out on paper, in one dimension, how such a
+    #     layer turns the numbers before it into the numbers after it:
+    #       * one of its units reads a window of its input, and dilation leaves gaps
+    #         between the kernel's taps; a step in its input is a step between the
+    #         units of the layers *before* it, not one pixel;
+    #       * padding adds positions before the image, so it moves the window of the
+    #         layer's first unit;
+    #       * the stride sets how many input positions apart its own units are.
+    #     Check your rule on the example above, and on two layers drawn by hand.
+    #   - Return ReceptiveField(size, jump, start), start a float: half-integers happen.
     raise NotImplementedError("receptive_field")
 
 
@@ -114,8 +121,8 @@ def top_activating_patches(
     #   1. The activations are the output of model[: layer + 1] (slicing an nn.Sequential
     #      gives one), or model[layer]'s output caught with a forward hook; run the model
     #      under torch.no_grad(), and keep only ``channel``: an (N, h, w) tensor.
-    #   2. For each image, its largest value and where it is (flatten the map, then
-    #      max(dim=1) gives both); then torch.topk for the k largest, sorted.
+    #   2. For each image, the channel's largest value and the position (y, x) where it
+    #      is; then the k images where it is largest, strongest first (torch.topk).
     #   3. Unit (y, x)'s field, from receptive_field(model[: layer + 1]), starts at row
     #      start + y * jump - (size - 1) / 2 and column start + x * jump - (size - 1) / 2.
     #   4. Cut size x size pixels from there, with zeros outside the image: pad the image,

@@ -403,12 +403,13 @@ def check_planted_patches(submission, name: str, what: str) -> None:
     found = placement(patches, images)
     likely = recorded_mistake(found, case["fingerprints"], same_placement)
     check_tensor(
-        patches, f"the patches of {call}", shape=(k, images.shape[1], size, size), dtype=images.dtype,
+        patches, f"the patches of {call}", shape=(k, images.shape[1], size, size),
         likely=likely or f"each patch is the receptive field of model[:{LAYER + 1}], {size} x {size} pixels, with "
         "every image channel and zeros where the field leaves the image. Another size comes from another field: that "
         "of the whole model instead of the layers up to and including model[layer], or a mistake in receptive_field "
         "(see its tests)",
     )  # fmt: skip
+    check_tensor(patches, f"the patches of {call}", dtype=images.dtype, likely="cut the patches out of the images as they are")
     check_no_gradient(patches, f"the patches of {call}")
     for number, (where, (n, top, left)) in enumerate(zip(found["positions"], expected)):
         if where is None or list(where) != [n, top, left]:
