@@ -20,7 +20,7 @@ from dlcv.data import Split, make_loader
 from dlcv.digit_tasks import target_task
 
 CPU = torch.device("cpu")
-TOLERANCE = dict(rtol=1e-4, atol=1e-4)
+TOLERANCE = {"rtol": 1e-4, "atol": 1e-4}
 
 # ---------------------------------------------------------------- extract_features
 
@@ -155,11 +155,11 @@ def test_train_linear_classifier_matches_the_reference_steps(submission):
         if same_layer(classifier, reference_classifier(features, labels, classes, epochs, lr, seed=seed)):
             continue
         probes = [
-            ("one step: each of the epochs must be one step", dict(epochs=1, lr=lr)),
-            ("Adam: the optimizer must be AdamW", dict(epochs=epochs, lr=lr, optimizer=torch.optim.Adam)),
-            ("AdamW's own default lr (0.001): pass lr to AdamW", dict(epochs=epochs, lr=1e-3)),
-            ("lr=0.01 whatever lr is given: use the lr argument", dict(epochs=epochs, lr=0.01)),
-            ("300 epochs whatever epochs is given: use the epochs argument", dict(epochs=300, lr=lr)),
+            ("one step: each of the epochs must be one step", {"epochs": 1, "lr": lr}),
+            ("Adam: the optimizer must be AdamW", {"epochs": epochs, "lr": lr, "optimizer": torch.optim.Adam}),
+            ("AdamW's own default lr (0.001): pass lr to AdamW", {"epochs": epochs, "lr": 1e-3}),
+            ("lr=0.01 whatever lr is given: use the lr argument", {"epochs": epochs, "lr": 0.01}),
+            ("300 epochs whatever epochs is given: use the epochs argument", {"epochs": 300, "lr": lr}),
         ]
         likely = next(
             (
