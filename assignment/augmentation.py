@@ -36,13 +36,19 @@ Both transforms take a PIL image of any size, mode ``"L"`` (greyscale, as
 ``float32`` tensor of shape ``(3, image_size, image_size)`` (``image_size``
 is 28 or more; the network uses 64):
 
-1. resized to ``image_size x image_size`` (bilinear, whatever the input size),
+1. resized to ``image_size x image_size`` (bilinear, whatever the input
+   size; the aspect ratio is not kept),
 2. with three channels (a greyscale image repeated over R, G and B; an RGB
-   image kept as it is),
-3. scaled to ``[0, 1]`` by ``transforms.ToTensor()``,
-4. normalised with ``transforms.Normalize(MNIST_MEAN, MNIST_STD)``, so every
-   value lies in ``[(0 - 0.1307) / 0.3081, (1 - 0.1307) / 0.3081]``,
-   that is ``[-0.4242, 2.8215]``.
+   image kept as it is: the given :func:`to_rgb` does this),
+3. turned into a ``(3, image_size, image_size)`` tensor with the pixel
+   values 0 .. 255 scaled to ``[0, 1]``,
+4. normalised per channel with ``MNIST_MEAN`` and ``MNIST_STD`` (subtract
+   the mean, divide by the standard deviation), so every value lies in
+   ``[(0 - 0.1307) / 0.3081, (1 - 0.1307) / 0.3081]``, that is
+   ``[-0.4242, 2.8215]``.
+
+``torchvision.transforms`` has a ready-made transform for each step, and a
+way to chain transforms into one callable.
 
 ``test_transform`` is exactly these four steps: no randomness, the same
 output every call. ``train_transform`` adds label-preserving random
@@ -99,14 +105,12 @@ def train_transform(image_size: int = 64):
     ``float32`` tensor ``(3, image_size, image_size)`` normalised with
     ``MNIST_MEAN`` and ``MNIST_STD``; a different random variation each call.
     """
-    # TODO: return transforms.Compose([...]) with, in this order:
-    #   1. transforms.Resize((image_size, image_size)) and to_rgb (three channels);
-    #   2. random, label-preserving augmentation on the PIL image, for example
-    #      transforms.RandomAffine (degrees up to about 20, translate, scale) and
-    #      transforms.ColorJitter (brightness and contrast up to about 0.3-0.5);
-    #      no flips and no rotations by 90 degrees or more (see the module docstring);
-    #   3. transforms.ToTensor(), then, if you want a tint per channel, ColourCast();
-    #   4. transforms.Normalize(MNIST_MEAN, MNIST_STD), exactly as in test_transform.
+    # TODO: return one callable: the test transform's steps, with random, label-preserving
+    # augmentation added where it fits. Choose the augmentations from the lecture's list in
+    # the module docstring (which kinds help with shifted, leaning, tinted digits? which
+    # change a digit's label?) and keep them within the limits given there. Think about
+    # which step each one needs before it (a PIL image, or a tensor in [0, 1]: ColourCast
+    # above is one of the latter), and keep the normalisation exactly as in test_transform.
     # Look at the result: python -m dlcv.augmentation_grid --target assignment --output grid.png
     raise NotImplementedError("train_transform: build the random augmentation, then the test transform's steps")
 
@@ -118,7 +122,6 @@ def test_transform(image_size: int = 64):
     ``float32`` tensor ``(3, image_size, image_size)`` normalised with
     ``MNIST_MEAN`` and ``MNIST_STD``; the same output for the same image, every call.
     """
-    # TODO: return transforms.Compose([...]) of the four steps in the module docstring:
-    # Resize((image_size, image_size)), to_rgb, ToTensor(), Normalize(MNIST_MEAN, MNIST_STD).
+    # TODO: return one callable that performs the four steps of the module docstring, in order.
     # Nothing random here: the test transform shows the network the real test images.
     raise NotImplementedError("test_transform: resize, three channels, ToTensor, Normalize")

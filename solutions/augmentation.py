@@ -36,13 +36,19 @@ Both transforms take a PIL image of any size, mode ``"L"`` (greyscale, as
 ``float32`` tensor of shape ``(3, image_size, image_size)`` (``image_size``
 is 28 or more; the network uses 64):
 
-1. resized to ``image_size x image_size`` (bilinear, whatever the input size),
+1. resized to ``image_size x image_size`` (bilinear, whatever the input
+   size; the aspect ratio is not kept),
 2. with three channels (a greyscale image repeated over R, G and B; an RGB
-   image kept as it is),
-3. scaled to ``[0, 1]`` by ``transforms.ToTensor()``,
-4. normalised with ``transforms.Normalize(MNIST_MEAN, MNIST_STD)``, so every
-   value lies in ``[(0 - 0.1307) / 0.3081, (1 - 0.1307) / 0.3081]``,
-   that is ``[-0.4242, 2.8215]``.
+   image kept as it is: the given :func:`to_rgb` does this),
+3. turned into a ``(3, image_size, image_size)`` tensor with the pixel
+   values 0 .. 255 scaled to ``[0, 1]``,
+4. normalised per channel with ``MNIST_MEAN`` and ``MNIST_STD`` (subtract
+   the mean, divide by the standard deviation), so every value lies in
+   ``[(0 - 0.1307) / 0.3081, (1 - 0.1307) / 0.3081]``, that is
+   ``[-0.4242, 2.8215]``.
+
+``torchvision.transforms`` has a ready-made transform for each step, and a
+way to chain transforms into one callable.
 
 ``test_transform`` is exactly these four steps: no randomness, the same
 output every call. ``train_transform`` adds label-preserving random
