@@ -53,14 +53,14 @@ class DoubleConv(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int):
         super().__init__()
-        # TODO: self.double_conv = nn.Sequential(...) of, in order:
-        #   Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False), BatchNorm2d(out_channels), ReLU,
-        #   Conv2d(out_channels, out_channels, kernel_size=3, padding=1, bias=False), BatchNorm2d(out_channels), ReLU.
-        #   padding=1 keeps the size; bias=False because batch norm subtracts any bias straight away.
+        # TODO: the layers of the docstring, applied in order: twice a 3 x 3 convolution, a batch
+        # norm and a ReLU. The first convolution goes from in_channels to out_channels, the second
+        # keeps out_channels; a padding of 1 keeps the height and width. The convolutions need no
+        # bias: the batch norm right after each one subtracts any constant straight away.
         raise NotImplementedError("DoubleConv.__init__")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # TODO: one line.
+        # TODO: apply the layers built in __init__.
         raise NotImplementedError("DoubleConv.forward")
 
 
@@ -69,11 +69,12 @@ class Down(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int):
         super().__init__()
-        # TODO: self.maxpool_conv = nn.Sequential(nn.MaxPool2d(2), DoubleConv(in_channels, out_channels)).
+        # TODO: the two steps of the docstring: a pooling that halves the height and width, then
+        # a DoubleConv (the class above) from in_channels to out_channels.
         raise NotImplementedError("Down.__init__")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # TODO: one line.
+        # TODO: apply the two steps built in __init__.
         raise NotImplementedError("Down.forward")
 
 
@@ -87,19 +88,22 @@ class Up(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int):
         super().__init__()
-        # TODO: Hints:
-        #   1. self.up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False): the size doubles
-        #      and the channels stay in_channels.
-        #   2. self.conv = DoubleConv(...): it gets the skip (out_channels) and the upsampled map
-        #      (in_channels) concatenated, and gives out_channels.
+        # TODO: two parts. Hints:
+        #   1. An upsampling that doubles the height and width and keeps the in_channels channels
+        #      (bilinear interpolation needs no weights; a transposed convolution that keeps or
+        #      halves the channels works too, if the next part expects that).
+        #   2. A DoubleConv that reads the upsampled map and the skip together, and gives
+        #      out_channels: how many channels does it receive?
         raise NotImplementedError("Up.__init__")
 
     def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
-        # TODO: Hints:
-        #   1. Upsample x.
-        #   2. Pad it to the skip's height and width (see "Odd sizes" at the top of this file):
-        #      F.pad(x, [left, right, top, bottom]) with the missing rows and columns split between the sides.
-        #   3. Concatenate along the channels, torch.cat([skip, x], dim=1), then self.conv.
+        # TODO: the steps of the docstring, in order. Hints:
+        #   1. After upsampling, x may be a row or a column short of the skip (see "Odd sizes" at the
+        #      top of this file). Pad it with zeros to the skip's height and width, the missing rows
+        #      and columns split between the two sides; the documentation of
+        #      torch.nn.functional.pad says in which order it takes the sides.
+        #   2. The skip and x join along the channel dimension (dimension 1), not by adding them: the
+        #      DoubleConv then sees both the precise encoder features and the context from below.
         raise NotImplementedError("Up.forward")
 
 
@@ -108,11 +112,12 @@ class OutConv(nn.Module):
 
     def __init__(self, in_channels: int, num_classes: int):
         super().__init__()
-        # TODO: self.conv = a 1 x 1 nn.Conv2d from in_channels to num_classes.
+        # TODO: the convolution of the docstring: it turns each pixel's in_channels features into
+        # num_classes scores, looking at that pixel alone (what kernel size does that take?).
         raise NotImplementedError("OutConv.__init__")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # TODO: one line.
+        # TODO: apply the convolution built in __init__.
         raise NotImplementedError("OutConv.forward")
 
 
@@ -138,20 +143,21 @@ class UNet(nn.Module):
 
     def __init__(self, in_channels: int, num_classes: int, base_channels: int = 16, depth: int = 4):
         super().__init__()
-        # TODO: Hints:
-        #   1. The channel counts of levels 0 .. depth: base_channels * 2**level.
-        #   2. self.inc = DoubleConv(in_channels, base_channels).
-        #   3. self.downs = nn.ModuleList of depth Down blocks, level 1 first.
-        #   4. self.ups = nn.ModuleList of depth Up blocks, the deepest first (level depth - 1, down to 0).
-        #   5. self.outc = OutConv(base_channels, num_classes).
+        # TODO: build the blocks listed in the docstring. Hints:
+        #   1. Work out the channel count of every level 0 .. depth first (the module docstring's
+        #      diagram shows them for depth 3).
+        #   2. ``depth`` is an argument: build the Down and the Up blocks in loops, and keep each
+        #      group in a container that registers its modules (a plain Python list does not, so
+        #      .parameters(), .to(device) and .train() would never see them).
+        #   3. Each Up goes from the level below it to its own level, and they run deepest first.
         raise NotImplementedError("UNet.__init__")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(N, in_channels, H, W)`` to ``(N, num_classes, H, W)`` logits."""
-        # TODO: Hints:
-        #   1. x = self.inc(x).
-        #   2. For each Down: keep x as a skip (a list), then x = down(x). After the loop x is the bottleneck.
-        #   3. For each Up, deepest first: x = up(x, skip), with the skips taken in reverse order
-        #      (the last one kept is the deepest).
-        #   4. Return self.outc(x): logits, no softmax.
+        # TODO: the encoder, then the decoder, then the output block. Hints:
+        #   1. Before each Down, keep the features of the level you are leaving: they are that
+        #      level's skip. The last Down's output is the bottleneck.
+        #   2. Each Up gets the output of the level below it and the skip of its own (mirrored)
+        #      level: in what order do the skips come back, compared with the order they were kept?
+        #   3. Return the output block's scores as they are: logits, no softmax.
         raise NotImplementedError("UNet.forward")

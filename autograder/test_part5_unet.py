@@ -20,6 +20,7 @@ from torch import nn
 
 from autograder.accuracy import AccuracyTest
 from autograder.checks import check_tensor, fail, gradient_problem
+from autograder.training_loop import training_loop
 from dlcv import segmentation
 from dlcv.device import pick_device, seed_everything
 
@@ -31,12 +32,12 @@ CONTRACT_SETTINGS = settings(
 )
 
 
-def trained_mean_iou(student, seed: int, device: torch.device) -> float:
+def trained_mean_iou(student, loop, seed: int, device: torch.device) -> float:
     """The held-out mean IoU of the student's UNet after dlcv.segmentation's standard training run."""
     seed_everything(seed)
     model = student.UNet(1, segmentation.NUM_CLASSES, base_channels=segmentation.BASE_CHANNELS, depth=segmentation.DEPTH)
     train, test = segmentation.segmentation_split(segmentation.TRAIN_CANVASES, segmentation.TEST_CANVASES)
-    segmentation.train_segmentation(model, train, seed, device)
+    segmentation.train_segmentation(loop, model, train, seed, device)
     return segmentation.mean_iou(segmentation.predict(model, test.images, device), test.labels)
 
 
@@ -260,7 +261,8 @@ def test_down_halves_the_size(submission):
             fail(
                 f"Down(4, 8) of a (2, 4, {height}, {width}) input to have shape (2, 8, {height // 2}, {width // 2})",
                 f"shape {tuple(output.shape)}",
-                "Down is nn.MaxPool2d(2) (which halves the size, rounding down) followed by DoubleConv(in, out)",
+                "Down is a 2 x 2 max pooling (which halves the size, rounding down) followed by a DoubleConv "
+                "from in to out channels",
             )
 
 
@@ -302,7 +304,7 @@ def test_out_conv_scores_each_pixel_on_its_own(submission):
         fail(
             "OutConv's score of a pixel to depend on that pixel alone (a 1 x 1 convolution)",
             "scores that change when a neighbouring pixel changes",
-            "use nn.Conv2d(in_channels, num_classes, kernel_size=1)",
+            "OutConv is a single convolution with kernel_size=1 (1 x 1), which sees one pixel at a time",
         )
 
 
@@ -467,7 +469,7 @@ def concatenation_diagnosis(inputs: list[torch.Tensor], skip: torch.Tensor) -> s
     if first.shape[1] == channels:
         return (
             "the skip is added to the upsampled features (or used alone) instead of concatenated with them: "
-            "use torch.cat([skip, x], dim=1), so the convolution sees both"
+            "concatenate them along the channel dimension, so that the convolution sees both"
         )
     for conv_input in inputs:
         if conv_input.shape[1] > channels and conv_input.shape[2:] == skip.shape[2:]:
@@ -482,7 +484,8 @@ def concatenation_diagnosis(inputs: list[torch.Tensor], skip: torch.Tensor) -> s
                     )
     return (
         "the skip is not concatenated: Up's convolutions see only the upsampled features from below. "
-        "Concatenate the skip with torch.cat([skip, x], dim=1) and give the DoubleConv the summed channel count"
+        "Concatenate the skip and the upsampled map along the channel dimension, and give the DoubleConv the summed "
+        "channel count"
     )
 
 
@@ -660,11 +663,14 @@ def test_every_parameter_gets_a_finite_nonzero_gradient(submission):
 @pytest.mark.points(4, time_limit=120)
 def test_trained_unet_reaches_mean_iou_threshold(submission):
     build(submission)  # a readable failure before training
+    loop = training_loop(submission)
     TRAINED_UNET.judge(
-        TRAINED_UNET.measure(submission.module("unet"), TRAINED_UNET.seed, pick_device()),
+        TRAINED_UNET.measure(submission.module("unet"), loop, TRAINED_UNET.seed, pick_device()),
         f"a mean IoU of at least {TRAINED_UNET.threshold:.0%} on held-out canvases after the grader's short "
         f"training run (UNet(1, {segmentation.NUM_CLASSES}, base_channels={segmentation.BASE_CHANNELS}, "
         f"depth={segmentation.DEPTH}), {segmentation.EPOCHS} epochs of {segmentation.TRAIN_CANVASES} canvases)",
         "the skips are cut or changed (the decoder cannot place boundaries to the pixel without them), the "
         "bottleneck is bypassed (no context to tell digits apart), or the output is shifted against the input",
+   
+        loop=loop,
     )
