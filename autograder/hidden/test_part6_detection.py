@@ -22,6 +22,8 @@ from hypothesis import strategies as st
 from autograder.checks import check_tensor, check_type, fail
 from autograder.forbidden_calls import ForbiddenCall, forbidding
 
+# torchvision's versions of what the student writes, patched to raise while student code runs (the same lists as
+# the public tests', which this file does not import: a hidden test stands on its own).
 TORCHVISION_FUNCTIONS = {
     "torchvision.ops.boxes": (
         "box_iou", "_box_inter_union", "box_area", "generalized_box_iou", "distance_box_iou", "complete_box_iou",
@@ -33,7 +35,6 @@ TORCHVISION_FUNCTIONS = {
     "torchvision.ops.poolers": ("MultiScaleRoIAlign", "_multiscale_roi_align"),
 }
 TORCHVISION_OPERATORS = {"torchvision": ("nms", "roi_align", "roi_pool")}
-# What detection.py may not import or name: torchvision.ops and those functions (box_ops: roi_heads' alias).
 
 IOU_TOLERANCE = 1e-5  # IoU lies in [0, 1]; float32 rounding in another order of operations stays below 1e-6
 ROI_TOLERANCE = 1e-4  # features of size ~1 to 100, averaged: absolute plus relative tolerance
@@ -481,7 +482,8 @@ def roi_align_candidates(features, rois, output_size, spatial_scale, sampling_ra
             "the half-pixel offset is missing: with aligned=True, subtract 0.5 from every coordinate after "
             "scaling (x1 * spatial_scale - 0.5)"
         )
-        yield align(features, torch.cat([index, coordinates - shift], 1), output_size, spatial_scale, sampling_ratio, True), (
+        # + 0.5 instead of - 0.5: a shift of a whole cell, which torchvision's own - 0.5 brings back to + 0.5.
+        yield align(features, torch.cat([index, coordinates + 2 * shift], 1), output_size, spatial_scale, sampling_ratio, True), (
             "the half-pixel offset has the wrong sign: with aligned=True, subtract 0.5 (x1 * spatial_scale - 0.5)"
         )
         yield align(features, torch.cat([index, coordinates], 1), output_size, spatial_scale, sampling_ratio, False), (
