@@ -66,6 +66,19 @@ def record(part: str, recorder: types.ModuleType) -> dict:
     return encode(recorder.record(solution(module), mistake_loader(module)))
 
 
+def dumps(value, depth: int = 0) -> str:
+    """JSON with one key per line and every list of numbers on a line of its own: readable, and small."""
+    pad, inner = " " * depth, " " * (depth + 1)
+    if isinstance(value, dict) and value:
+        items = [f"{inner}{json.dumps(key)}: {dumps(item, depth + 1)}" for key, item in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    if isinstance(value, list) and any(isinstance(item, (dict, list)) for item in value):
+        if all(isinstance(item, list) and not any(isinstance(x, (dict, list)) for x in item) for item in value):
+            return "[" + ", ".join(json.dumps(item) for item in value) + "]"  # a matrix of numbers: one line
+        return "[\n" + ",\n".join(inner + dumps(item, depth + 1) for item in value) + f"\n{pad}]"
+    return json.dumps(value)
+
+
 def same_data(a, b) -> bool:
     """Recorded data equal up to the last bits of floating-point tensors."""
     if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
@@ -104,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if stale else 0
     RECORDED_DIR.mkdir(exist_ok=True)
     for part, recorder in parts.items():
-        (RECORDED_DIR / f"{part}.json").write_text(json.dumps(record(part, recorder), indent=1) + "\n")
+        (RECORDED_DIR / f"{part}.json").write_text(dumps(record(part, recorder)) + "\n")
         print(f"wrote {RECORDED_DIR.name}/{part}.json")
     return 0
 
