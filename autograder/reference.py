@@ -47,7 +47,7 @@ def train(
     """Train ``model`` with AdamW and cross-entropy through ``training``'s loop, seeded by ``seed``."""
     torch.manual_seed(seed)
     model.to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
+    optimizer = training.make_optimizer(model, lr=lr)
     loader = make_loader(train_split, BATCH_SIZE, shuffle=True, seed=seed, transform=transform)
     return train_epochs(training, model, optimizer, loader, epochs, device)
 

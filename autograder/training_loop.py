@@ -1,7 +1,7 @@
 """Which training loop trains the accuracy tests' networks: the grader's own, or, in the handout, the student's.
 
 On Gradescope (and in the instructor's repository) the accuracy tests train
-with the grader's own ``train_one_epoch`` and ``evaluate``
+with the grader's own ``make_optimizer``, ``train_one_epoch`` and ``evaluate``
 (``autograder/hidden/reference_training.py``), so that each part is graded on
 its own. The student handout does not ship that file, since it is Part 2's
 answer: there the accuracy tests train with the student's own Part 2, which,
@@ -22,7 +22,7 @@ except ModuleNotFoundError as missing:  # the handout: no hidden folder
     GRADERS_LOOP = None
 
 LOCAL_NOTE = (
-    "Here this check trains with your own Part 2 (training.train_one_epoch and training.evaluate); "
+    "Here this check trains with your own Part 2 (make_optimizer, train_one_epoch and evaluate); "
     "Gradescope trains with the grader's loop instead, so make Part 2's tests pass first."
 )
 

@@ -57,7 +57,7 @@ def scratch_accuracy(training: TrainingLoop, shots: int | None, budget: Budget, 
     seed_everything(seed)
     train, test = target_task(shots)
     model = DigitBackbone(num_classes=NUM_TASK_CLASSES).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=budget.lr)
+    optimizer = training.make_optimizer(model, lr=budget.lr)
     train_on(training, model, optimizer, train, budget, seed, device)
     return task_accuracy(training, model, test, device)
 
@@ -73,7 +73,7 @@ def probe_accuracy(
     seed_everything(seed)
     train, test = target_task(shots)
     model = linear_probe(pretrained_backbone(), NUM_TASK_CLASSES).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=budget.lr)
+    optimizer = training.make_optimizer(model, lr=budget.lr)
     train_on(training, model, optimizer, train, budget, seed, device)
     return task_accuracy(training, model, test, device)
 

@@ -196,7 +196,7 @@ def train_segmentation(
     """
     model.to(device)
     batches = ShuffledBatches(canvases, batch_size, seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
+    optimizer = training.make_optimizer(model, lr=lr)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * len(batches))
     optimizer.register_step_post_hook(lambda *_: scheduler.step())
     criterion = torch.nn.CrossEntropyLoss(weight=class_weights(canvases.labels).to(device))

@@ -4,7 +4,7 @@
 
 Trains ``UNet`` from the target's ``unet.py`` briefly on the training
 canvases of :mod:`dlcv.segmentation` (the autograder's settings, for
-``--epochs`` epochs, through the target's Part 2 ``train_one_epoch``), then saves one row per held-out canvas: the canvas,
+``--epochs`` epochs, through the target's Part 2 ``make_optimizer`` and ``train_one_epoch``), then saves one row per held-out canvas: the canvas,
 the true label map over it, and the predicted label map over it, each digit
 class in its own colour (background left grey), with a legend of the colours
 below. ``--target`` is a folder with ``unet.py`` and ``training.py``:
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
         train_segmentation(training, model, train, args.seed, device, epochs=args.epochs)
         predicted = predict(model, test.images, device)
     except NotImplementedError as error:
-        sys.exit(f"not implemented yet: {error} (this command trains your UNet with your Part 2's train_one_epoch)")
+        sys.exit(f"not implemented yet: {error} (this command trains your UNet with your Part 2: make_optimizer and train_one_epoch)")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     overlay_image(test.images, test.labels, predicted).save(args.output)
     print(f"saved {args.output}: {args.canvases} held-out canvases, each as input, target and prediction")

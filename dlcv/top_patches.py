@@ -5,7 +5,7 @@
 Trains the small CNN that the autograder also uses (:class:`dlcv.small_cnn.SmallCNN`:
 a 5 x 5 convolution with stride 2, max pooling, a 3 x 3 convolution) on the
 shipped MNIST training digits for ``--epochs`` epochs (AdamW, through
-``--target``'s Part 2 ``train_one_epoch``; a few seconds an epoch on one CPU
+``--target``'s Part 2 ``make_optimizer`` and ``train_one_epoch``; a few seconds an epoch on one CPU
 core), then calls
 ``top_activating_patches`` from ``--target``'s ``visualize.py`` on the 1,000
 test digits: for the ``--channels`` channels of each convolutional layer (after its
@@ -88,12 +88,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"top_activating_patches is not implemented yet ({error})")
     device = pick_device()
     model.to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE)
     loader = make_loader(train_split, BATCH_SIZE, shuffle=True, seed=args.seed)
     try:
-        train_epochs(training, model, optimizer, loader, args.epochs, device)
+        train_epochs(training, model, training.make_optimizer(model, lr=LEARNING_RATE), loader, args.epochs, device)
     except NotImplementedError as error:
-        sys.exit(f"not implemented yet: {error} (this command trains the network with your Part 2's train_one_epoch)")
+        sys.exit(f"not implemented yet: {error} (this command trains the network with your Part 2: make_optimizer and train_one_epoch)")
     features = model.features.cpu().eval()
     with torch.no_grad():
         chosen = {

@@ -3,8 +3,8 @@
 The commands that show what your code does (``transfer_curves``,
 ``top_patches``, ``segmentation_overlay``) and the autograder's accuracy
 tests train networks for several epochs. They train through a *training
-loop*: any module with Part 2's ``train_one_epoch`` and ``evaluate``, as
-``training.py`` defines them. The commands use the target's own
+loop*: any module with Part 2's ``make_optimizer`` (AdamW), ``train_one_epoch``
+and ``evaluate``, as ``training.py`` defines them. The commands use the target's own
 ``training.py`` (in the handout, yours: write Part 2 first); on Gradescope
 the accuracy tests use the grader's own, so that each part is graded on its
 own.
@@ -19,7 +19,9 @@ from torch import nn
 
 
 class TrainingLoop(Protocol):
-    """Part 2's two functions: a module such as ``training.py`` satisfies this."""
+    """Part 2's functions that training needs: a module such as ``training.py`` satisfies this."""
+
+    def make_optimizer(self, model: nn.Module, lr: float) -> torch.optim.Optimizer: ...
 
     def train_one_epoch(self, loader: Iterable, model: nn.Module, criterion, optimizer, device) -> float: ...
 

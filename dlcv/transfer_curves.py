@@ -22,7 +22,7 @@ Writes into ``--output``: ``curves.png`` (test error against examples per
 class, log-log, mean over seeds with the min-max range, beside Hoiem et
 al.'s ImageNet-to-CIFAR-100 curves for comparison), ``results.csv`` (one row
 per run) and ``results.md`` (a table of the means). Every run trains through
-the target's Part 2 ``train_one_epoch`` and is measured by its ``evaluate``.
+the target's Part 2 (``make_optimizer``, ``train_one_epoch``) and is measured by its ``evaluate``.
 ``--target`` is a folder with ``transfer.py`` and ``training.py``:
 ``assignment`` (your code, the default),
 ``solutions``, or any path. The plot needs matplotlib

@@ -45,7 +45,7 @@ def main() -> None:
     seed_everything(options.seed)
     train, test = source_task()
     model = DigitBackbone(num_classes=NUM_TASK_CLASSES)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=LR)
+    optimizer = reference_training.make_optimizer(model, lr=LR)
     budget = Budget(epochs=options.epochs, lr=LR, batch_size=BATCH_SIZE)
     train_on(reference_training, model, optimizer, train, budget, options.seed, device)
     accuracy = task_accuracy(reference_training, model, test, device)

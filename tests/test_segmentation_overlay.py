@@ -32,5 +32,5 @@ def test_overlay_of_the_solution_is_saved_as_png(tmp_path):
 def test_unimplemented_stub_gets_a_message(tmp_path):
     completed = run_overlay("--target", "assignment", "--output", str(tmp_path / "overlay.png"))
     assert completed.returncode == 1
-    assert "UNet is not implemented yet" in completed.stderr
+    assert "not implemented yet: UNet.__init__ (this command trains your UNet with your Part 2" in completed.stderr
     assert not (tmp_path / "overlay.png").exists()

@@ -31,3 +31,13 @@ def test_unimplemented_stub_gets_a_message_before_training(tmp_path):
     assert completed.returncode == 1
     assert "top_activating_patches is not implemented yet" in completed.stderr
     assert not (tmp_path / "patches.png").exists()
+
+
+def test_unimplemented_training_loop_gets_a_message(tmp_path):
+    # visualize.py solved, training.py still a stub: the command trains with the target's own Part 2.
+    for module, folder in (("visualize", "solutions"), ("training", "assignment")):
+        (tmp_path / f"{module}.py").write_text((REPO_ROOT / folder / f"{module}.py").read_text())
+    completed = run_top_patches("--target", str(tmp_path), "--output", str(tmp_path / "patches.png"))
+    assert completed.returncode == 1
+    assert "not implemented yet: make_optimizer (this command trains the network with your Part 2" in completed.stderr
+    assert not (tmp_path / "patches.png").exists()

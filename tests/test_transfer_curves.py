@@ -36,5 +36,5 @@ def test_curves_of_the_solution_are_saved(tmp_path):
 def test_unimplemented_stub_gets_a_message(tmp_path):
     completed = run_curves("--target", "assignment", "--output", str(tmp_path / "curves"), "--steps", "2")
     assert completed.returncode == 1
-    assert "transfer.py is not implemented yet" in completed.stderr
+    assert "not implemented yet: linear_probe (the linear probe runs need transfer.py and Part 2" in completed.stderr
     assert not (tmp_path / "curves").exists()

@@ -165,6 +165,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Part by part, each part's public tests before its hidden ones (pytest collects autograder/hidden/ first).
+    items.sort(key=lambda item: (int(grading_of(item).part.split()[0]), grading_of(item).visibility != "visible"))
     for item in items:
         grading_of(item)  # raises a usage error for a test without points
         state: GradingState = item.config.stash[STATE]

@@ -1,6 +1,6 @@
-"""The grader's own training loop (Part 2's contract), for the accuracy tests on Gradescope only.
+"""The grader's own optimizer and training loop (Part 2's contract), for the accuracy tests on Gradescope only.
 
-On Gradescope every accuracy test trains with these two functions, never
+On Gradescope every accuracy test trains with these functions, never
 with the student's ``training.py``, so that a mistake in Part 2 costs Part
 2's points alone. They answer Part 2's TODOs, so the handout does not ship
 them: there the accuracy tests train with the student's own Part 2 (see
@@ -12,6 +12,11 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+
+
+def make_optimizer(model: nn.Module, lr: float) -> torch.optim.Optimizer:
+    """AdamW over every parameter of ``model``, PyTorch's defaults but the learning rate."""
+    return torch.optim.AdamW(model.parameters(), lr=lr)
 
 
 def train_one_epoch(loader, model: nn.Module, criterion, optimizer, device) -> float:
