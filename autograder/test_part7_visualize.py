@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from autograder.checks import check_tensor, check_type, fail
+from autograder.examples import noise
 from autograder.recorded import load, recorded_mistake
 
 GEOMETRIC = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)
@@ -216,20 +217,6 @@ PATTERNS = torch.tensor(
 NAMES = ("an 'F'", "a diamond")
 IMAGE_SIZE = 32
 LAYER = 4  # the ReLU after the second convolution
-
-
-def noise(shape: tuple[int, ...], seed: int) -> torch.Tensor:
-    """Pseudo-random float32 values in [-1, 1), the same on every machine and PyTorch version.
-
-    An integer hash of each value's index and ``seed`` (not torch's random
-    generator, whose numbers may change between versions): the inputs that
-    the recorded results are for.
-    """
-    index = torch.arange(math.prod(shape), dtype=torch.int64) + seed * 1_000_003
-    bits = (index * 2_654_435_761 + 12_345) % 2**32
-    bits = ((bits ^ (bits >> 16)) * 0x45D9F3B) % 2**32
-    bits = bits ^ (bits >> 16)
-    return (bits.double() / 2**31 - 1).float().reshape(shape)
 
 
 def detector_model(seed: int | None = None) -> nn.Sequential:

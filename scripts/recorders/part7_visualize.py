@@ -17,6 +17,7 @@ from __future__ import annotations
 from torch import nn
 
 from autograder import test_part7_visualize as public
+from autograder.examples import noise
 from tests.mutants.part7_visualize import MUTANTS
 
 # What a student who made each catalogued mistake reads, by mutant name.
@@ -206,7 +207,7 @@ PLANTED_CASES = {
 
 def record_activations(solution, mistake, layer: int) -> dict:
     model = public.detector_model(seed=ACTIVATIONS["model_seed"])
-    images = public.noise((ACTIVATIONS["images"], 3, public.IMAGE_SIZE, public.IMAGE_SIZE), ACTIVATIONS["images_seed"])
+    images = noise((ACTIVATIONS["images"], 3, public.IMAGE_SIZE, public.IMAGE_SIZE), ACTIVATIONS["images_seed"])
 
     def run(module):
         return module.top_activating_patches(model, layer, ACTIVATIONS["channel"], images.clone(), ACTIVATIONS["k"])[1]
