@@ -41,10 +41,19 @@ def logits(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
     return check_tensor(model(images), f"the output of forward for {len(images)} images", likely="forward must return the classifier's output")
 
 
+# What every nn.Module keeps in its own __dict__ (_modules, _parameters, _buffers, hooks, ...): not the student's.
+MODULE_INTERNALS = frozenset(vars(nn.Module()))
+
+
 def unregistered_layers(model: nn.Module) -> list[str]:
-    """Attributes holding layers in a plain list, tuple or dict, where nn.Module never registers them."""
+    """The model's own attributes holding layers in a plain list, tuple or dict, where nn.Module never registers them.
+
+    nn.Module's own bookkeeping (``_modules``, ``_parameters``, ...) is left out: its layers are registered.
+    """
     found = []
     for name, value in vars(model).items():
+        if name in MODULE_INTERNALS:
+            continue
         values = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
         if any(isinstance(v, nn.Module) for v in values):
             found.append(f"self.{name} ({type(value).__name__})")

@@ -126,9 +126,21 @@ MUTANTS = [
             ("        return self.classifier(x)\n", "        for layer in self.classifier:\n            x = layer(x)\n        return x\n"),
         ),
         "test_parameter_count",
-        "are not registered",
+        "layers kept in a plain Python container are not registered: the model's parameters, .to(device), .train() "
+        "and .eval() never see them. Wrap them in nn.Sequential(...) (or nn.ModuleList / nn.ModuleDict) "
+        "(self.classifier (list))",
     ),
-
+    Mutant(
+        # Only the size differs: no layer kept in a plain container, so the hint must not say one is.
+        "fourth convolution with 128 channels",
+        "network",
+        (
+            ("nn.Conv2d(96, 64, kernel_size=3, padding=1)", "nn.Conv2d(96, 128, kernel_size=3, padding=1)"),
+            ("nn.Conv2d(64, 64, kernel_size=3, padding=1)", "nn.Conv2d(128, 64, kernel_size=3, padding=1)"),
+        ),
+        "test_parameter_count",
+        "a layer's size differs from the docstring",
+    ),
 ]
 
 VARIANTS = [
