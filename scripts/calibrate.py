@@ -1,14 +1,18 @@
 """Calibrate the autograder's accuracy tests over many seeds; write autograder/calibration/*.md.
 
-    PYTHONPATH=. python scripts/calibrate.py                 # every part, seeds 0-19, 2 processes
-    PYTHONPATH=. python scripts/calibrate.py --part 3 --seeds 10 --other-seeds 3 --jobs 1
+    PYTHONPATH=. python scripts/calibrate.py                 # every part, seeds 0-19, every CPU kernel, 2 processes
+    PYTHONPATH=. python scripts/calibrate.py --part 3 --seeds 10 --other-seeds 3 --kernels default avx2 --jobs 1
 
 Each accuracy test is declared in its test module as an
 :class:`autograder.accuracy.AccuracyTest` (``ACCURACY_TESTS``): this script
 finds those objects and calls the same ``measure`` with the same
-``threshold`` as the test, so the record cannot drift from the test. Only the seed varies:
-the test uses one fixed seed, and here each of ``--seeds`` stands in for
-everything else that moves the result a little (thread count, CPU, GPU).
+``threshold`` as the test, so the record cannot drift from the test. The
+test uses one fixed seed; here the seed varies, and so do PyTorch's CPU
+kernels: the same seed trains a little differently on another CPU, and
+``ATEN_CPU_CAPABILITY`` (``default``, ``avx2``, ``avx512`` where this CPU has
+it) lets one machine run each of them (``--kernels``, default: all this CPU
+offers), so that a verdict that holds in the record holds on Gradescope's
+CPU and a student's too.
 
 Per test it runs the solution, the mistakes the test must catch (the
 accuracy must fall below the threshold on every seed), and, over fewer
@@ -64,6 +68,14 @@ def load(test: AccuracyTest, variant: str) -> types.ModuleType:
     return module
 
 
+def kernels_offered() -> list[str]:
+    """The values of ``ATEN_CPU_CAPABILITY`` this CPU can run, the simplest first."""
+    import torch
+
+    best = torch.backends.cpu.get_cpu_capability().lower()
+    return ["default", "avx2", "avx512"][: ["default", "avx2", "avx512"].index(best) + 1] if best in ("default", "avx2", "avx512") else [best]
+
+
 def accuracy(key: str, variant: str, seed: int) -> float:
     """What accuracy test ``key`` measures, with ``variant`` as the student's module and ``seed``, on the CPU."""
     import torch
@@ -75,47 +87,65 @@ def accuracy(key: str, variant: str, seed: int) -> float:
     return test.measure(load(test, variant), reference_training, seed, torch.device("cpu"))
 
 
-def _run(job: tuple[str, str, int]) -> tuple[str, str, int, float, float]:
+def _run(job: tuple[str, str, int, str]) -> tuple[str, str, int, str, float, float]:
+    """One run, in a process started with ``ATEN_CPU_CAPABILITY`` set to the job's kernel."""
+    import torch
+
+    key, variant, seed, kernel = job
+    running = torch.backends.cpu.get_cpu_capability().lower()
+    if running != kernel:
+        raise RuntimeError(f"asked for the {kernel} kernels, the process runs {running}")
     started = time.perf_counter()
-    value = accuracy(*job)
+    value = accuracy(key, variant, seed)
     return (*job, value, time.perf_counter() - started)
 
 
-def row(name: str, values: list[float], limit: float, above: bool) -> str:
+def row(name: str, kernels: str, values: list[float], limit: float, above: bool) -> str:
     """A summary row; the margin is on the side the variant must be (above or below ``limit``)."""
     low, middle, high = min(values), statistics.median(values), max(values)
     margin = low - limit if above else limit - high
     passing = sum(v >= limit for v in values)
-    return f"| {name} | {len(values)} | {low:.3f} | {middle:.3f} | {high:.3f} | {passing}/{len(values)} | {margin * 100:+.1f} |"
+    return (f"| {name} | {kernels} | {len(values)} | {low:.3f} | {middle:.3f} | {high:.3f} | {passing}/{len(values)} "
+            f"| {margin * 100:+.1f} |")
 
 
-def record(spec: AccuracyTest, results: dict[str, list[float]], seconds: float, command: str) -> str:
+def record(spec: AccuracyTest, by_kernel: dict[str, dict[str, list[float]]], seconds: float, command: str) -> str:
     import torch
 
     from tests.mutants import VARIANTS
 
     limit = spec.threshold
     correct = {variant.name for variant in VARIANTS}
-    header = ["| variant | seeds | min | median | max | runs at or above | margin (points) |", "|---|---:|---:|---:|---:|---:|---:|"]
+    header = ["| variant | kernels | runs | min | median | max | runs at or above | margin (points) |",
+              "|---|---|---:|---:|---:|---:|---:|---:|"]
+    kernels = sorted({kernel for runs in by_kernel.values() for kernel in runs}, key=["default", "avx2", "avx512"].index)
+    results = {name: [v for kernel in kernels for v in runs.get(kernel, [])] for name, runs in by_kernel.items()}
+
+    def rows(name: str, shown: str, above: bool) -> list[str]:
+        """All kernels together, then each kernel on its own."""
+        every = row(f"{shown}", ", ".join(kernels), results[name], limit, above)
+        return [every, *(row(f"{shown}", kernel, by_kernel[name][kernel], limit, above) for kernel in kernels)]
+
     solution = results[SOLUTION]
     lines = [
         f"# Calibration: `{spec.test}` ({spec.module}.py)",
         "",
-        f"**Threshold {limit:.2f}.** The solution's worst seed is {min(solution):.3f} "
-        f"(margin {(min(solution) - limit) * 100:+.1f} points); the best seed of the mistakes this test must catch "
-        f"is {max(max(results[m]) for m in spec.must_fail):.3f} "
+        f"**Threshold {limit:.2f}.** Over every seed and every CPU kernel ({', '.join(kernels)}), the "
+        f"solution's worst run is {min(solution):.3f} (margin {(min(solution) - limit) * 100:+.1f} points); the best "
+        f"run of the mistakes this test must catch is {max(max(results[m]) for m in spec.must_fail):.3f} "
         f"(margin {(limit - max(max(results[m]) for m in spec.must_fail)) * 100:+.1f} points).",
         "",
-        "The solution must pass on every seed and the mistakes must fail on every seed; a margin is the distance, "
-        "in accuracy points, from the threshold to the nearest run on the wrong side (positive: every run is on "
-        "the right side). The test itself runs one fixed seed.",
+        "The solution must pass on every seed and kernel and the mistakes must fail on every seed and kernel; a "
+        "margin is the distance, in accuracy points, from the threshold to the nearest run on the wrong side "
+        "(positive: every run is on the right side). The test itself runs one fixed seed, on whatever kernel the "
+        "grading machine's CPU selects (`ATEN_CPU_CAPABILITY` chooses it here).",
         "",
         *([ "## Why this threshold", "", spec.note, ""] if spec.note else []),
         "## Must pass, and must fail",
         "",
         *header,
-        row(SOLUTION, solution, limit, above=True),
-        *(row(name, results[name], limit, above=False) for name in spec.must_fail),
+        *rows(SOLUTION, SOLUTION, above=True),
+        *(line for name in spec.must_fail for line in rows(name, name, above=False)),
         "",
         "## For context",
         "",
@@ -125,15 +155,20 @@ def record(spec: AccuracyTest, results: dict[str, list[float]], seconds: float, 
         "",
         *header,
         *(
-            row(f"{name} (*correct*)" if name in correct else name, results[name], limit, above=name in correct)
+            line
             for name in spec.context
+            for line in rows(name, f"{name} (*correct*)" if name in correct else name, above=name in correct)
         ),
         "",
         "## Accuracy per seed",
         "",
-        "| variant | accuracies, seed 0 first |",
-        "|---|---|",
-        *(f"| {name} | {', '.join(f'{v:.3f}' for v in values)} |" for name, values in results.items()),
+        "| variant | kernel | accuracies, seed 0 first |",
+        "|---|---|---|",
+        *(
+            f"| {name} | {kernel} | {', '.join(f'{v:.3f}' for v in by_kernel[name][kernel])} |"
+            for name in by_kernel
+            for kernel in kernels
+        ),
         "",
         "## How this was measured",
         "",
@@ -151,32 +186,35 @@ def main() -> None:
     parser.add_argument("--part", choices=sorted(tests), action="append", help="default: every accuracy test")
     parser.add_argument("--seeds", type=int, default=20, help="seeds 0..N-1 for the solution and the must-fail mistakes")
     parser.add_argument("--other-seeds", type=int, default=5, help="seeds 0..N-1 for the context rows")
+    parser.add_argument("--kernels", nargs="+", help="ATEN_CPU_CAPABILITY values (default: every one this CPU offers)")
     parser.add_argument("--jobs", type=int, default=2, help="processes side by side, one thread each")
     options = parser.parse_args()
     keys = options.part or sorted(tests)
-    jobs = [
-        (key, variant, seed)
-        for key in keys
-        for variant, seeds in [
-            (SOLUTION, options.seeds),
-            *((m, options.seeds) for m in tests[key].must_fail),
-            *((c, options.other_seeds) for c in tests[key].context),
-        ]
-        for seed in range(seeds)
-    ]
+    kernels = options.kernels or kernels_offered()
     os.environ["TQDM_DISABLE"] = "1"  # read by tqdm when the worker processes import it
-    results: dict[str, dict[str, list[float]]] = {key: {} for key in keys}
+    results: dict[str, dict[str, dict[str, list[float]]]] = {key: {} for key in keys}
     seconds = {key: 0.0 for key in keys}
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=options.jobs, mp_context=context) as pool:
-        for done, (key, variant, seed, value, took) in enumerate(pool.map(_run, jobs), start=1):
-            results[key].setdefault(variant, []).append(value)
-            seconds[key] += took
-            print(f"[{done}/{len(jobs)}] part {key} {variant!r} seed {seed}: {value:.3f} ({took:.1f} s)", flush=True)
+    for kernel in kernels:
+        jobs = [
+            (key, variant, seed, kernel)
+            for key in keys
+            for variant, seeds in [
+                (SOLUTION, options.seeds),
+                *((m, options.seeds) for m in tests[key].must_fail),
+                *((c, options.other_seeds) for c in tests[key].context),
+            ]
+            for seed in range(seeds)
+        ]
+        os.environ["ATEN_CPU_CAPABILITY"] = kernel  # read by torch when each spawned worker imports it
+        with ProcessPoolExecutor(max_workers=options.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            for done, (key, variant, seed, _, value, took) in enumerate(pool.map(_run, jobs), start=1):
+                results[key].setdefault(variant, {}).setdefault(kernel, []).append(value)
+                seconds[key] += took
+                print(f"[{kernel} {done}/{len(jobs)}] part {key} {variant!r} seed {seed}: {value:.3f} ({took:.1f} s)", flush=True)
     for key in keys:
         command = (
             f"PYTHONPATH=. python scripts/calibrate.py --part {key} --seeds {options.seeds} "
-            f"--other-seeds {options.other_seeds} --jobs {options.jobs}"
+            f"--other-seeds {options.other_seeds} --kernels {' '.join(kernels)} --jobs {options.jobs}"
         )
         path = REPO_ROOT / "autograder" / "calibration" / tests[key].record
         path.write_text(record(tests[key], results[key], seconds[key], command))
