@@ -13,12 +13,11 @@ from contextlib import nullcontext
 import pytest
 import torch
 import torchvision
-from hypothesis import Phase, example, given, settings
-from hypothesis import strategies as st
 from torch import nn
 
 from autograder.accuracy import AccuracyTest
 from autograder.checks import check_tensor, check_type, fail, kind_of
+from autograder.examples import examples
 from autograder.recorded import load, recorded_mistake
 from autograder.training_loop import training_loop
 from dlcv import adaptation
@@ -47,10 +46,9 @@ FEATURES = 512  # the backbone's fc.in_features
 BATCH_NORM_STATISTICS = ("running_mean", "running_var", "num_batches_tracked")
 ADAMW_DEFAULTS = {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.01, "amsgrad": False}
 
-# hypothesis runs a fixed list of examples (derandomize) and does not shrink: deterministic and quick.
-HEAD_SETTINGS = settings(
-    max_examples=4, deadline=None, derandomize=True, database=None, phases=[Phase.explicit, Phase.generate]
-)
+# The numbers of classes each torchvision architecture's new head is checked with: as many as before (the head
+# must still be a new layer), then 4 drawn by the project's own seeded generator (the same on every machine).
+HEAD_CLASSES = [1000, *examples(4, 4, lambda draw: draw.integer(1, 5000))]
 
 # Few-shot adaptation to digits 5-9 within one budget: see autograder/calibration/part4_*.md.
 SHOTS = 5
@@ -149,6 +147,16 @@ def check_new_head(model: nn.Module, architecture: str, old_head: nn.Module, num
             "the lecture's model.fc = nn.Linear(...) is for ResNets; on VGG, AlexNet, MobileNet and EfficientNet "
             "the head is model.classifier[-1]: replace that",
         )
+    owner_name, _, head_name = HEADS[architecture].rpartition(".")
+    if owner_name:
+        owner = getattr(model, owner_name, None)
+        if not isinstance(owner, nn.Sequential) or head_name not in dict(owner.named_children()):
+            fail(
+                f"the new head at {where}, the last layer of {architecture}'s classifier (an nn.Sequential)",
+                f"model.{owner_name} replaced as a whole by {kind_of(owner)}",
+                f"the whole classifier replaced: on {architecture}, model.classifier holds more layers before the "
+                "head (they belong to the encoder); replace only its last layer, model.classifier[-1]",
+            )
     head = model.get_submodule(HEADS[architecture])
     if head is old_head:
         fail(f"a new layer at {where}", "the old head still there", "assign the new nn.Linear in place of the old head")
@@ -167,6 +175,26 @@ def check_new_head(model: nn.Module, architecture: str, old_head: nn.Module, num
             "pass num_classes as the new layer's out_features",
         )
     return head
+
+
+def check_placement(head: nn.Linear, old_head: nn.Linear, where: str) -> None:
+    """The new head's weights are on the old head's device and of its dtype (read before the call)."""
+    device, dtype = old_head.weight.device, old_head.weight.dtype
+    placed = [(name, value) for name, value in head.named_parameters()]
+    if any(value.device != device for _, value in placed):
+        fail(
+            f"the new head {where} on the device of the old head's weights ({device.type})",
+            ", ".join(f"{name} on {value.device.type}" for name, value in placed),
+            "the new head is on the default device: make the new layer on the device of the old head's weights "
+            "(a model may already be on a GPU); nn.Linear takes a device, as tensor factories do",
+        )
+    if any(value.dtype != dtype for _, value in placed):
+        fail(
+            f"the new head {where} of the dtype of the old head's weights ({dtype})",
+            ", ".join(f"{name} of {value.dtype}" for name, value in placed),
+            "the new head is in the default dtype (float32): make the new layer of the dtype of the old head's "
+            "weights (a model may be in float64); nn.Linear takes a dtype, as tensor factories do",
+        )
 
 
 # ---------------------------------------------------------------- replace_head
@@ -194,26 +222,51 @@ def test_replace_head_on_the_backbone(submission):
 @pytest.mark.points(0.5)
 @pytest.mark.parametrize("architecture", TORCHVISION)
 def test_replace_head_on_torchvision_models(submission, architecture):
+    # The model's weights are on the meta device, and replace_head runs on the default device (the CPU): the new
+    # head must follow the old head's weights.
     replace_head = submission.get("transfer.replace_head")
     built = build(architecture)
-
-    @HEAD_SETTINGS
-    @given(num_classes=st.integers(1, 5000))
-    @example(num_classes=1000)  # as many classes as before: the head must still be a new layer
-    def replaces_the_head(num_classes):
+    for num_classes in HEAD_CLASSES:
         model = copy.deepcopy(built)
         old_head = model.get_submodule(HEADS[architecture])
-        with torch.device(META):
-            returned = replace_head(model, num_classes)
+        returned = replace_head(model, num_classes)
         head = check_new_head(model, architecture, old_head, num_classes)
         if returned is not head:
             fail(f"replace_head to return the new layer ({named_head(architecture)})", kind_of(returned))
+        check_placement(head, old_head, named_head(architecture))
         output = check_type(model(images_for(architecture)), torch.Tensor, "the model's output")
         if tuple(output.shape) != (2, num_classes):
             fail(f"an output of shape (2, {num_classes}) for 2 images", f"shape {tuple(output.shape)}",
                  "forward must end with the new head")
 
-    replaces_the_head()
+
+# Half of the backbone's encoder frozen (its first two convolutions and batch norms), the rest trainable.
+FROZEN_BACKBONE_PREFIXES = ("features.0.", "features.1.", "features.3.", "features.4.")
+
+
+@pytest.mark.points(1)
+def test_replace_head_on_a_float64_model_with_a_frozen_encoder(submission):
+    model = build("backbone").double()
+    for name, parameter in model.named_parameters():
+        parameter.requires_grad = not name.startswith(FROZEN_BACKBONE_PREFIXES)
+    flags = {name: parameter.requires_grad for name, parameter in model.named_parameters() if not name.startswith("fc.")}
+    old_head = model.fc
+    submission.get("transfer.replace_head")(model, 3)
+    head = check_new_head(model, "backbone", old_head, 3)
+    check_placement(head, old_head, "model.fc")
+    now = dict(model.named_parameters())
+    changed = sorted(name for name, flag in flags.items() if name not in now or now[name].requires_grad != flag)
+    if changed:
+        fail(
+            "every encoder parameter's requires_grad as it was (features.0, 1, 3 and 4 frozen, the rest trainable)",
+            f"{len(changed)} changed ({', '.join(changed[:3])}{', ...' if len(changed) > 3 else ''})",
+            "replace_head freezes or unfreezes the encoder: it only swaps the head; freezing is linear_probe's "
+            "and warm_start's job",
+        )
+    model.eval()
+    with torch.no_grad():
+        check_tensor(model(target_digits(4)[0].double()), "the model's output for 4 images in float64", shape=(4, 3),
+                     dtype=torch.float64)
 
 
 # ---------------------------------------------------------------- linear_probe
@@ -332,6 +385,25 @@ def recorded_loader(case: dict):
     return make_loader(Split(test.images[keep], test.labels[keep]), batch_size=case["batch_size"])
 
 
+class ReadOnce:
+    """A loader that may be read once, as ``extract_features``' docstring says: a second pass fails the test."""
+
+    def __init__(self, loader):
+        self.batches = list(loader)
+        self.reads = 0
+
+    def __iter__(self):
+        self.reads += 1
+        if self.reads > 1:
+            fail(
+                "the loader read once, in order (extract_features' docstring)",
+                "a second pass over the loader: the loader read twice",
+                "take each batch's features and labels in the same pass: a loader may give other images (shuffled), "
+                "or none, when it is read again",
+            )
+        return iter(self.batches)
+
+
 def check_extracted(result, outputs: int, count: int) -> tuple[torch.Tensor, torch.Tensor]:
     """``extract_features``' result is a (features, labels) pair of the documented shapes and dtypes.
 
@@ -381,7 +453,7 @@ def test_extract_features_match_the_recorded_features(submission):
     count, rows = len(case["images"]), case["full_rows"]
     model = pretrained_backbone().train()  # as a training loop leaves it
     outputs = model.fc.out_features
-    result = submission.get("transfer.extract_features")(model, recorded_loader(case), CPU)
+    result = submission.get("transfer.extract_features")(model, ReadOnce(recorded_loader(case)), CPU)
     expected = (
         f"the features of the shipped backbone's head input for {count} test digits in batches of "
         f"{case['batch_size']} (recorded, tolerance 1e-4)"
@@ -414,12 +486,22 @@ def test_extract_features_without_gradient_tracking(submission):
     if features.requires_grad:
         fail("features without an autograd graph", "features that require grad",
              "compute them under torch.no_grad(): the graph of the encoder is never used and costs memory")
+    if features.is_inference():
+        fail(
+            "features that train_linear_classifier can train on (made under torch.no_grad())",
+            "inference tensors, returned from inside torch.inference_mode()",
+            "tensors made under torch.inference_mode() cannot be saved for backward, so no classifier trains on "
+            "them: use torch.no_grad()",
+        )
 
 
 @pytest.mark.points(1)
 def test_extract_features_leave_the_model_unchanged(submission):
     model = pretrained_backbone()
+    for name, parameter in model.named_parameters():  # some frozen, most trainable: each must stay as it is
+        parameter.requires_grad = not name.startswith(FROZEN_BACKBONE_PREFIXES)
     children = dict(model.named_children())
+    flags = {name: parameter.requires_grad for name, parameter in model.named_parameters()}
     extracted(submission, model, feature_loader(), 40)
     for name, child in children.items():
         if getattr(model, name, None) is not child:
@@ -429,6 +511,15 @@ def test_extract_features_leave_the_model_unchanged(submission):
                 "setting model.fc = nn.Identity() removes the head from the model itself: run the stages "
                 "before the head without replacing any of the model's layers",
             )
+    now = dict(model.named_parameters())
+    changed = sorted(name for name, flag in flags.items() if now[name].requires_grad != flag)
+    if changed:
+        fail(
+            "every parameter's requires_grad as it was (features.0, 1, 3 and 4 frozen, the rest trainable)",
+            f"{len(changed)} changed ({', '.join(changed[:3])}{', ...' if len(changed) > 3 else ''})",
+            "the parameters frozen instead of torch.no_grad(): extract_features leaves the model as it was; "
+            "torch.no_grad() stops the tracking without touching requires_grad",
+        )
 
 
 def blobs(per_class: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -508,6 +599,26 @@ def test_train_linear_classifier_matches_the_recorded_weights(submission):
         )
 
 
+@pytest.mark.points(0.5)
+def test_train_linear_classifier_on_the_features_device(submission):
+    # Features on the meta device (shapes only), while the default device is the CPU: the classifier follows them.
+    features = torch.empty(12, 6, device=META)
+    labels = torch.zeros(12, dtype=torch.int64, device=META)
+    try:
+        classifier = submission.get("transfer.train_linear_classifier")(features, labels, 3, epochs=2)
+    except RuntimeError as error:
+        if "device" not in str(error):
+            raise
+        fail("a classifier on the features' device (meta), trained there", f"RuntimeError: {error}",
+             "the classifier is on the default device, not the features': make the nn.Linear on the features' "
+             "device (nn.Linear takes a device, as tensor factories do)")
+    classifier = check_classifier(classifier, 6, 3)
+    devices = sorted({parameter.device.type for parameter in classifier.parameters()})
+    if devices != ["meta"]:
+        fail("the classifier's weights on the features' device (meta)", f"on {', '.join(devices)}",
+             "the classifier is on the default device, not the features': make the nn.Linear on the features' device")
+
+
 # ---------------------------------------------------------------- fine-tuning
 
 
@@ -555,6 +666,38 @@ def test_fine_tune_optimizer_parameter_groups(submission, architecture):
                  "lr * encoder_lr_ratio")
 
 
+@pytest.mark.points(0.5)
+@pytest.mark.parametrize("architecture", ["backbone", "vgg11"])
+def test_fine_tune_optimizer_with_the_encoder_frozen(submission, architecture):
+    # As warm_start leaves the model in a frozen epoch: the optimizer is built once, before the encoder unfreezes.
+    model = build(architecture)
+    head = head_parameter_names(architecture)
+    for name, parameter in model.named_parameters():
+        parameter.requires_grad = name in head
+    optimizer = submission.get("transfer.fine_tune_optimizer")(model, 0.02)
+    if type(optimizer) is not torch.optim.AdamW:
+        fail("a torch.optim.AdamW optimizer", kind_of(optimizer))
+    grouped = {id(parameter) for group in optimizer.param_groups for parameter in group["params"]}
+    named = list(model.named_parameters())
+    missing = [name for name, parameter in named if id(parameter) not in grouped]
+    if missing:
+        fail(
+            f"every parameter of the model in a parameter group, frozen or not ({len(named)} parameters; "
+            "every encoder parameter frozen when the optimizer is built)",
+            f"{len(missing)} in no group ({', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''})",
+            "only the parameters that require grad were kept: a parameter frozen while the optimizer is built "
+            "(warm_start's first epochs) still belongs in its group, or it never trains once warm_start unfreezes it",
+        )
+    changed = sorted(name for name, parameter in named if parameter.requires_grad != (name in head))
+    if changed:
+        fail(
+            "the encoder still frozen after fine_tune_optimizer (building the optimizer changes nothing in the model)",
+            f"{len(changed)} parameters' requires_grad changed ({', '.join(changed[:3])}"
+            f"{', ...' if len(changed) > 3 else ''})",
+            "fine_tune_optimizer unfreezes the encoder: it only builds the optimizer; warm_start decides what trains",
+        )
+
+
 def only(rates: list[float], value: float) -> bool:
     """``rates`` is the single learning rate ``value`` (up to rounding: lr / 10 and lr * 0.1 differ in the last bit)."""
     return len(rates) == 1 and math.isclose(rates[0], value, rel_tol=1e-9)
@@ -569,15 +712,21 @@ def epochs_list(flags: list[bool]) -> str:
 def test_warm_start_unfreezes_at_the_right_epoch(submission, architecture):
     warm_start = submission.get("transfer.warm_start")
     head = head_parameter_names(architecture)
-    for frozen_epochs in (3, 1, 0):
+    for frozen_epochs in (1, 0, 3):
         model = build(architecture)
+        arrives_frozen = frozen_epochs == 3  # last: a model that arrives with every parameter frozen, its head too
+        if arrives_frozen:
+            model.requires_grad_(False)
         trains = []
         for epoch in range(6):
             warm_start(model, epoch, frozen_epochs)
             flags = {name: parameter.requires_grad for name, parameter in model.named_parameters()}
             if not all(flags[name] for name in head):
-                fail(f"the head to require grad in every epoch (frozen_epochs={frozen_epochs})",
-                     f"the head frozen at epoch {epoch}", "freeze every parameter but the head's")
+                arrived = ", the model handed over with every parameter frozen" if arrives_frozen else ""
+                fail(f"the head to require grad in every epoch (frozen_epochs={frozen_epochs}{arrived})",
+                     f"the head frozen at epoch {epoch}",
+                     "the head may arrive frozen: set the head's requires_grad to True in every epoch, not only the "
+                     "encoder's flags" if arrives_frozen and epoch == 0 else "freeze every parameter but the head's")
             encoder = {flags[name] for name in flags if name not in head}
             if len(encoder) != 1:
                 partly = sorted(name for name in flags if name not in head and flags[name])

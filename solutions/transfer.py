@@ -63,9 +63,11 @@ def replace_head(model: nn.Module, num_classes: int) -> nn.Linear:
 
     The new layer reads what the old one read, so its ``in_features`` is the
     old head's ``in_features``; it has ``num_classes`` outputs, and fresh
-    weights, on the device of the old head's weights (a model may already
-    be on a GPU). The rest of the model is left as it is. Works for every
-    model in the table of the module docstring.
+    weights, on the device and of the dtype of the old head's weights (a
+    model may already be on a GPU, or in float64). The rest of the model is
+    left as it is: its weights, and which of its parameters require grad
+    (a frozen encoder stays frozen, a trainable one trainable). Works for
+    every model in the table of the module docstring.
 
     The lecture replaces a ResNet's head by assigning a new layer to the
     model's ``fc`` attribute. The same assignment on a VGG is the mistake to
@@ -137,8 +139,11 @@ def extract_features(model: nn.Module, loader, device: torch.device) -> tuple[to
 
     Compute them in eval mode (batch norm then uses its stored statistics,
     so an image's features do not depend on the rest of its batch) and
-    without gradient tracking. Leave ``model`` itself as it was: its head
-    stays in place.
+    without gradient tracking (``torch.no_grad()``; tensors made under
+    ``torch.inference_mode()`` cannot be trained on afterwards, and
+    ``train_linear_classifier`` trains on them). Leave ``model`` itself as
+    it was: its head stays in place, and every parameter's
+    ``requires_grad`` stays as it was.
 
     Args:
         loader: yields ``(images, labels)``, images ``(B, C, H, W)``, labels ``(B,)``; read once, in order.
@@ -201,7 +206,8 @@ def fine_tune_optimizer(model: nn.Module, lr: float, encoder_lr_ratio: float = 0
     train), none in two (PyTorch refuses that). A parameter that does not
     require grad right now (see ``warm_start``) still belongs in its group:
     it gets no gradient, and AdamW leaves a parameter without a gradient
-    alone. Keep AdamW's other defaults.
+    alone. Building the optimizer changes nothing in ``model``: a frozen
+    parameter stays frozen. Keep AdamW's other defaults.
 
     PyTorch's optimizers accept, in place of one iterable of parameters, a
     list of *parameter groups*: dicts, each holding its ``"params"`` and the

@@ -6,12 +6,15 @@ train mode (as a training loop leaves it). 512 numbers per image are too many
 to record for every image: the case holds every image's feature sum and the
 full features of two images, one from each batch (``summary``).
 
-``train_linear_classifier``: 12 small feature vectors (quarters from 0 to 1,
-exact in binary) of 3 classes; the weights and bias of the classifier after
-8 steps at lr 0.2, torch's generator seeded with 0 before the call.
+``train_linear_classifier``: 40 small feature vectors (quarters from 0 to 1,
+exact in binary) of 3 classes, more than a mini-batch of 32; the weights and
+bias of the classifier after 8 steps at lr 0.2, torch's generator seeded
+with 0 before the call.
 
 The fingerprints are the same outputs from the catalogued mistakes of
-``tests/mutants/part4_transfer.py``.
+``tests/mutants/part4_transfer.py``; a mistake that gives the same output as
+one listed before it (Adam, and AdamW with ``weight_decay=0``) shares its
+fingerprint, whose sentence names both.
 """
 
 from __future__ import annotations
@@ -44,12 +47,20 @@ CLASSIFIER_MISTAKES = {
         "``epochs`` epochs is one step on all the features"
     ),
     "linear classifier trained with Adam": (
-        "the weights that Adam gives, not AdamW: Adam instead of AdamW, whose decoupled weight decay "
-        "(0.01 by default) is missing"
+        "the weights without weight decay: Adam instead of AdamW, or AdamW with weight_decay=0; AdamW's "
+        "default decoupled weight decay (0.01) is missing: keep PyTorch's defaults but lr"
     ),
+    "linear classifier without weight decay": "",  # the same weights as Adam's: named by its sentence
     "linear classifier's lr ignored": (
         "the weights of AdamW at its default learning rate (0.001), not at lr: the lr argument is ignored; "
         "pass it to the optimizer"
+    ),
+    "linear classifier trained with SGD": (
+        "the weights that plain SGD gives: SGD instead of AdamW; the classifier trains with AdamW at lr"
+    ),
+    "linear classifier trained on shuffled mini-batches": (
+        "the weights of shuffled mini-batches of 32, several steps per epoch: the classifier trains full batch, "
+        "one step per epoch on all the features at once, with no loader and no shuffling"
     ),
 }
 
@@ -72,10 +83,10 @@ def features_of(module) -> torch.Tensor:
 
 
 def classifier_inputs() -> tuple[torch.Tensor, torch.Tensor]:
-    """12 feature vectors of 6 numbers (quarters in 0 .. 1) and their labels 0, 1, 2, 0, 1, 2, ..."""
+    """40 feature vectors of 6 numbers (quarters in 0 .. 1) and their labels 0, 1, 2, 0, 1, 2, ..."""
     generator = torch.Generator().manual_seed(4)
-    features = torch.randint(0, 5, (12, 6), generator=generator).float() / 4
-    labels = torch.arange(3).repeat(4)
+    features = torch.randint(0, 5, (40, 6), generator=generator).float() / 4
+    labels = torch.arange(3).repeat(14)[:40]
     return features, labels
 
 
@@ -104,7 +115,9 @@ def record(solution, mistake) -> dict:
     classifier_fingerprints = []
     for name, sentence in CLASSIFIER_MISTAKES.items():
         output = weights_of(mistake(name))
-        if differs(output, expected_weights):
+        if not sentence and all(differs(output, seen["output"]) for seen in classifier_fingerprints):
+            raise ValueError(f"the mistake {name!r} has no sentence of its own, but no earlier fingerprint matches it")
+        if differs(output, expected_weights) and all(differs(output, seen["output"]) for seen in classifier_fingerprints):
             classifier_fingerprints.append({"mistake": sentence, "output": output})
     features, labels = classifier_inputs()
 

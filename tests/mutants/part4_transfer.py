@@ -24,6 +24,31 @@ WARM_START_BODY = (
 )
 ENCODER_CALL = "            features.append(torch.flatten(encoder(images.to(device)), 1).cpu())\n"
 SLICED_ENCODER = "    encoder = nn.Sequential(*list(model.children())[:-1])  # the same layers, without the head\n"
+CLASSIFIER_LOOP = (
+    "    for _ in range(epochs):\n"
+    "        optimizer.zero_grad()\n"
+    "        loss = nn.functional.cross_entropy(classifier(features), labels)\n"
+    "        loss.backward()\n"
+    "        optimizer.step()\n"
+)
+CLASSIFIER_BODY = (
+    "    classifier = nn.Linear(features.shape[1], num_classes, device=features.device)\n"
+    "    optimizer = torch.optim.AdamW(classifier.parameters(), lr=lr)\n" + CLASSIFIER_LOOP
+)
+REPLACE_HEAD_BODY = (
+    "    owner, name = _head_owner(model)\n"
+    "    old = getattr(owner, name)\n"
+    "    head = nn.Linear(old.in_features, num_classes, device=old.weight.device, dtype=old.weight.dtype)\n"
+    "    setattr(owner, name, head)\n"
+    "    return head\n"
+)
+EXTRACT_BODY = (
+    SLICED_ENCODER + "    encoder.eval()\n"
+    "    features, labels = [], []\n"
+    "    with torch.no_grad():\n"
+    "        for images, batch_labels in loader:\n" + ENCODER_CALL + "            labels.append(batch_labels.cpu())\n"
+    "    return torch.cat(features), torch.cat(labels)\n"
+)
 HEAD_OWNER_BODY = (
     '    if isinstance(getattr(model, "fc", None), nn.Linear):\n'
     '        return model, "fc"\n'
@@ -53,6 +78,37 @@ MUTANTS = [
         (("    setattr(owner, name, head)\n", "    model.fc = head\n"),),
         "test_replace_head_on_torchvision_models[vgg19]",
         "a new model.fc",
+    ),
+    Mutant(
+        "whole classifier replaced on a VGG",
+        "transfer",
+        (("    setattr(owner, name, head)\n", '    setattr(model, "fc" if owner is model else "classifier", head)\n'),),
+        "test_replace_head_on_torchvision_models[vgg11]",
+        "the whole classifier replaced",
+    ),
+    Mutant(
+        "new head on the default device",
+        "transfer",
+        (("device=old.weight.device, dtype=old.weight.dtype", "dtype=old.weight.dtype"),),
+        "test_replace_head_on_torchvision_models[vgg11]",
+        "the new head is on the default device",
+    ),
+    Mutant(
+        "new head in the default dtype",
+        "transfer",
+        (("device=old.weight.device, dtype=old.weight.dtype", "device=old.weight.device"),),
+        "test_replace_head_on_a_float64_model_with_a_frozen_encoder",
+        "the new head is in the default dtype",
+    ),
+    Mutant(
+        "replace_head freezes the encoder",
+        "transfer",
+        (("    owner, name = _head_owner(model)\n    old = getattr(owner, name)\n",
+          "    for parameter in model.parameters():  # only the new head should train\n"
+          "        parameter.requires_grad = False\n"
+          "    owner, name = _head_owner(model)\n    old = getattr(owner, name)\n"),),
+        "test_replace_head_on_a_float64_model_with_a_frozen_encoder",
+        "replace_head freezes or unfreezes the encoder",
     ),
     Mutant(
         "encoder not frozen",
@@ -118,6 +174,34 @@ MUTANTS = [
         "model.fc = nn.Identity() removes the head",
     ),
     Mutant(
+        "loader read twice",
+        "transfer",
+        ((ENCODER_CALL + "            labels.append(batch_labels.cpu())\n",
+          ENCODER_CALL + "        for _, batch_labels in loader:  # the labels in a second pass\n"
+          "            labels.append(batch_labels.cpu())\n"),),
+        "test_extract_features_match_the_recorded_features",
+        "the loader read twice",
+    ),
+    Mutant(
+        "parameters frozen instead of no_grad",
+        "transfer",
+        (("    with torch.no_grad():\n        for images, batch_labels",
+          "    model.requires_grad_(False)  # no graph through frozen weights\n"
+          "    with torch.enable_grad():\n        for images, batch_labels"),),
+        "test_extract_features_leave_the_model_unchanged",
+        "the parameters frozen instead of torch.no_grad()",
+    ),
+    Mutant(
+        "features returned from inside inference_mode",
+        "transfer",
+        (("    with torch.no_grad():\n        for images, batch_labels",
+          "    with torch.inference_mode():\n        for images, batch_labels"),
+         ("            labels.append(batch_labels.cpu())\n    return torch.cat(features), torch.cat(labels)\n",
+          "            labels.append(batch_labels.cpu())\n        return torch.cat(features), torch.cat(labels)\n")),
+        "test_extract_features_without_gradient_tracking",
+        "inference tensors",
+    ),
+    Mutant(
         "linear classifier trained for one step",
         "transfer",
         (("    for _ in range(epochs):\n", "    for _ in range(1):\n"),),
@@ -137,6 +221,40 @@ MUTANTS = [
         (("torch.optim.AdamW(classifier.parameters(), lr=lr)", "torch.optim.AdamW(classifier.parameters())"),),
         "test_train_linear_classifier_matches_the_recorded_weights",
         "the lr argument is ignored",
+    ),
+    Mutant(
+        "linear classifier without weight decay",
+        "transfer",
+        (("torch.optim.AdamW(classifier.parameters(), lr=lr)", "torch.optim.AdamW(classifier.parameters(), lr=lr, weight_decay=0)"),),
+        "test_train_linear_classifier_matches_the_recorded_weights",
+        "AdamW with weight_decay=0",
+    ),
+    Mutant(
+        "linear classifier trained with SGD",
+        "transfer",
+        (("torch.optim.AdamW(classifier.parameters(), lr=lr)", "torch.optim.SGD(classifier.parameters(), lr=lr)"),),
+        "test_train_linear_classifier_matches_the_recorded_weights",
+        "SGD instead of AdamW",
+    ),
+    Mutant(
+        "linear classifier trained on shuffled mini-batches",
+        "transfer",
+        ((CLASSIFIER_LOOP,
+          "    for _ in range(epochs):\n"
+          "        for batch in torch.randperm(len(features)).split(32):\n"
+          "            optimizer.zero_grad()\n"
+          "            loss = nn.functional.cross_entropy(classifier(features[batch]), labels[batch])\n"
+          "            loss.backward()\n"
+          "            optimizer.step()\n"),),
+        "test_train_linear_classifier_matches_the_recorded_weights",
+        "shuffled mini-batches of 32",
+    ),
+    Mutant(
+        "linear classifier on the default device",
+        "transfer",
+        (("nn.Linear(features.shape[1], num_classes, device=features.device)", "nn.Linear(features.shape[1], num_classes)"),),
+        "test_train_linear_classifier_on_the_features_device",
+        "the classifier is on the default device",
     ),
     Mutant(
         "fine-tune learning rates swapped",
@@ -160,6 +278,20 @@ MUTANTS = [
         "in no group",
     ),
     Mutant(
+        "only parameters that require grad",
+        "transfer",
+        ((ENCODER_GROUP, ENCODER_GROUP.replace("_encoder_parameters(model)", "[p for p in _encoder_parameters(model) if p.requires_grad]")),),
+        "test_fine_tune_optimizer_with_the_encoder_frozen[backbone]",
+        "only the parameters that require grad were kept",
+    ),
+    Mutant(
+        "fine_tune_optimizer unfreezes the encoder",
+        "transfer",
+        ((FINE_TUNE_BODY, "    model.requires_grad_(True)  # every parameter trains\n" + FINE_TUNE_BODY),),
+        "test_fine_tune_optimizer_with_the_encoder_frozen[vgg11]",
+        "fine_tune_optimizer unfreezes the encoder",
+    ),
+    Mutant(
         "warm start never unfreezes",
         "transfer",
         (("        parameter.requires_grad = not frozen\n", "        if frozen:\n            parameter.requires_grad = False\n"),),
@@ -179,6 +311,13 @@ MUTANTS = [
         ((WARM_START_BODY, WARM_START_BODY.replace("_encoder_parameters(model)", "model.features.parameters()")),),
         "test_warm_start_unfreezes_at_the_right_epoch[vgg11]",
         "not only model.features",
+    ),
+    Mutant(
+        "warm start leaves the head's flag alone",
+        "transfer",
+        (("    for parameter in _head(model).parameters():\n        parameter.requires_grad = True\n", ""),),
+        "test_warm_start_unfreezes_at_the_right_epoch[backbone]",
+        "the head may arrive frozen",
     ),
     Mutant(
         # Every method then trains a fresh network: the baseline the accuracy tests must tell apart.
@@ -266,6 +405,91 @@ VARIANTS = [
                 "            frozen = FrozenBatchNorm2d(module.num_features, eps=module.eps).to(module.weight.device)\n"
                 "            frozen.load_state_dict(module.state_dict())\n"
                 "            model.set_submodule(name, frozen)\n",
+            ),
+        ),
+    ),
+    Variant(
+        "the head by its dotted name: get_submodule, a CPU layer moved with .to(old.weight), set_submodule",
+        "transfer",
+        (
+            (
+                REPLACE_HEAD_BODY,
+                '    if isinstance(getattr(model, "fc", None), nn.Linear):\n'
+                '        path = "fc"\n'
+                "    else:\n"
+                '        path = f"classifier.{len(model.classifier) - 1}"\n'
+                "    old = model.get_submodule(path)\n"
+                "    head = nn.Linear(old.in_features, num_classes).to(old.weight)  # its device and dtype\n"
+                "    model.set_submodule(path, head)\n"
+                "    return head\n",
+            ),
+        ),
+    ),
+    Variant(
+        "the linear classifier's loss written out (log_softmax, picked by index), every AdamW default spelled out",
+        "transfer",
+        (
+            (
+                CLASSIFIER_BODY,
+                "    classifier = nn.Linear(features.size(1), num_classes).to(features.device)\n"
+                "    optimizer = torch.optim.AdamW(\n"
+                "        classifier.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False\n"
+                "    )\n"
+                "    rows = torch.arange(len(labels), device=features.device)\n"
+                "    epoch = 0\n"
+                "    while epoch < epochs:\n"
+                "        log_probabilities = torch.log_softmax(classifier(features), dim=1)\n"
+                "        loss = -log_probabilities[rows, labels].mean()\n"
+                "        optimizer.zero_grad(set_to_none=True)\n"
+                "        loss.backward()\n"
+                "        optimizer.step()\n"
+                "        epoch += 1\n",
+            ),
+        ),
+    ),
+    Variant(
+        "groups and warm start by a loop over the parameters, the head's told by identity",
+        "transfer",
+        (
+            (
+                FINE_TUNE_BODY,
+                "    head_ids = {id(parameter) for parameter in _head(model).parameters()}\n"
+                "    groups = {True: [], False: []}\n"
+                "    for parameter in model.parameters():\n"
+                "        groups[id(parameter) in head_ids].append(parameter)\n"
+                "    return torch.optim.AdamW(\n"
+                "        [{'params': groups[True], 'lr': lr}, {'params': groups[False], 'lr': encoder_lr_ratio * lr}]\n"
+                "    )\n",
+            ),
+            (
+                WARM_START_BODY,
+                "    head_ids = {id(parameter) for parameter in _head(model).parameters()}\n"
+                "    for parameter in model.parameters():\n"
+                "        parameter.requires_grad_(id(parameter) in head_ids or epoch >= frozen_epochs)\n",
+            ),
+        ),
+    ),
+    Variant(
+        "features stage by stage under inference_mode, joined outside it, the stages' modes restored",
+        "transfer",
+        (
+            (
+                EXTRACT_BODY,
+                "    *stages, _ = model.children()\n"
+                "    modes = [stage.training for stage in stages]\n"
+                "    for stage in stages:\n"
+                "        stage.eval()\n"
+                "    features, labels = [], []\n"
+                "    with torch.inference_mode():\n"
+                "        for images, batch_labels in loader:\n"
+                "            x = images.to(device)\n"
+                "            for stage in stages:\n"
+                "                x = stage(x)\n"
+                "            features.append(x.reshape(x.shape[0], -1).cpu())\n"
+                "            labels.append(batch_labels.cpu())\n"
+                "    for stage, mode in zip(stages, modes):\n"
+                "        stage.train(mode)\n"
+                "    return torch.cat(features), torch.cat(labels)  # outside inference_mode: ordinary tensors\n",
             ),
         ),
     ),
