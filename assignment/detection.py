@@ -61,7 +61,8 @@ def box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor) -> torch.Tensor:
         zero area have a union of zero area: their IoU is undefined, 0 / 0, and
         the tests never ask for it.)
     """
-    # TODO: every pair at once, with tensor operations and no Python loop over the boxes.
+    # TODO: aim for every pair at once, with tensor operations rather than a Python loop over the boxes (a loop
+    #   earns the same marks, but a detector compares thousands of boxes).
     #   - On paper first: the intersection of two boxes is itself a box. Where are its corners, given the
     #     corners of the two boxes? What do your formulas give for two boxes that do not overlap, and what
     #     must the area of their intersection be then?
@@ -193,7 +194,10 @@ def replace_predictors(model: nn.Module, num_classes: int) -> nn.Module:
     sizes in other models); the mask predictor's hidden layer
     ``hidden_channels`` is yours to choose (the tutorial uses 256; the old
     predictor's own size is another good choice). Leave the rest of the model
-    (backbone, region proposal network, box and mask heads) as it is.
+    (backbone, region proposal network, box and mask heads) as it is: its
+    modules and weights, which of its parameters are trainable
+    (``requires_grad``: freezing is the training's choice, not this
+    function's), and its mode (``model.train()`` or ``model.eval()``).
 
     Args:
         model: a ``torchvision.models.detection.MaskRCNN``, such as

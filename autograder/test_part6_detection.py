@@ -11,6 +11,7 @@ mistake. More tests, on random inputs, are graded on Gradescope only.
 training step.
 """
 
+import contextlib
 import math
 from pathlib import Path
 
@@ -104,6 +105,12 @@ def check_shape(value, shape: tuple, what: str, likely: str, dtype: torch.dtype 
 # ---------------------------------------------------------------- box_iou
 
 
+DTYPE_OF_BOXES = (
+    "the IoU must have the boxes' dtype (float64 boxes give a float64 IoU): compute it from the boxes with "
+    "tensor operations, without .float() or new tensors of the default dtype (torch.zeros(...) without dtype=)"
+)
+
+
 def check_iou(submission, case: dict) -> None:
     """The student's box_iou on a recorded case gives the recorded IoU (a message names a recorded mistake)."""
     boxes1, boxes2, expected = case["boxes1"], case["boxes2"], case["expected"]
@@ -112,6 +119,8 @@ def check_iou(submission, case: dict) -> None:
     likely = "one row per box of boxes1, one column per box of boxes2, in the boxes' dtype"
     if type(found) is torch.Tensor and tuple(found.shape) == (m, n) and n != m:
         likely = "rows and columns swapped: entry [i, j] is the IoU of boxes1[i] with boxes2[j], an (N, M) tensor"
+    elif type(found) is torch.Tensor and tuple(found.shape) == (n, m):
+        likely = DTYPE_OF_BOXES
     # No check for finite values here: the comparison below names the mistakes that divide by zero.
     check_shape(found, (n, m), f"box_iou of {n} and {m} boxes", likely, dtype=boxes1.dtype)
     if not close(found, expected, IOU_TOLERANCE):
@@ -133,6 +142,17 @@ def test_box_iou_known_values(submission):
 
 
 @pytest.mark.points(1)
+def test_box_iou_keeps_the_boxes_dtype(submission):
+    # The known values' boxes in float64 (shifted by 0.1, which float32 cannot hold exactly); then no box.
+    for case in RECORDED["box_iou"]["float64"]:
+        check_iou(submission, case)
+    boxes = RECORDED["box_iou"]["float64"][0]["boxes2"]
+    found = call(submission, "box_iou", torch.zeros(0, 4, dtype=torch.float64), boxes.clone())
+    check_shape(found, (0, len(boxes)), f"box_iou of 0 and {len(boxes)} float64 boxes", DTYPE_OF_BOXES,
+                dtype=torch.float64)
+
+
+@pytest.mark.points(1)
 def test_box_iou_of_empty_box_sets(submission):
     boxes = torch.tensor([[0.0, 0, 2, 2], [1, 1, 3, 3]])
     empty = torch.zeros(0, 4)
@@ -151,8 +171,56 @@ def test_box_iou_of_empty_box_sets(submission):
 # ---------------------------------------------------------------- nms
 
 
-def kept_indices(submission, boxes, scores, threshold) -> list[int]:
-    found = call(submission, "nms", boxes.clone(), scores.clone(), threshold)
+class RecordedIoU:
+    """The grader's ``box_iou`` for the NMS tests: the recorded IoU of the case's boxes, looked up.
+
+    ``nms`` calls ``box_iou``; the NMS tests give it this one instead of the
+    student's, so that a mistake in ``box_iou`` costs the ``box_iou`` tests
+    only. It answers for the recorded boxes (any of them, in any order) and
+    nothing else: a box it was not recorded with raises.
+    """
+
+    def __init__(self, boxes: torch.Tensor, iou: torch.Tensor):
+        self.boxes, self.iou = boxes.reshape(-1, 4), iou.reshape(len(boxes), len(boxes))
+
+    def rows(self, boxes) -> list[int]:
+        if type(boxes) is not torch.Tensor or boxes.dim() != 2 or boxes.shape[1] != 4:
+            raise ValueError(f"box_iou takes (N, 4) tensors of boxes; nms gave it {kind_of(boxes)}")
+        found = []
+        for box in boxes.detach().cpu().double().tolist():
+            matches = [i for i, known in enumerate(self.boxes.double().tolist()) if known == box]
+            if not matches:
+                raise ValueError(f"nms called box_iou with the box {box}, which is not one of its boxes")
+            found.append(matches[0])
+        return found
+
+    def __call__(self, boxes1, boxes2):
+        rows, columns = self.rows(boxes1), self.rows(boxes2)
+        iou = self.iou[rows][:, columns] if rows and columns else torch.zeros(len(rows), len(columns))
+        return iou.to(dtype=boxes1.dtype, device=boxes1.device)
+
+
+@contextlib.contextmanager
+def grader_box_iou(submission, boxes: torch.Tensor, iou: torch.Tensor):
+    """The student's ``detection.box_iou`` replaced by the recorded IoU's lookup while the block runs."""
+    module = submission.module("detection")
+    missing = object()
+    saved = module.__dict__.get("box_iou", missing)
+    module.box_iou = RecordedIoU(boxes, iou)
+    try:
+        yield
+    finally:
+        if saved is missing:
+            del module.box_iou
+        else:
+            module.box_iou = saved
+
+
+def kept_indices(submission, boxes, scores, threshold, iou=None) -> list[int]:
+    """The student's ``nms``, which finds the grader's IoU of ``boxes`` (``iou``, recorded) where it calls
+    ``box_iou``."""
+    with grader_box_iou(submission, boxes, iou) if iou is not None else contextlib.nullcontext():
+        found = call(submission, "nms", boxes.clone(), scores.clone(), threshold)
     check_tensor(
         found,
         f"nms of {len(boxes)} boxes",
@@ -187,7 +255,7 @@ def same_indices(found: list[int], recorded: torch.Tensor) -> bool:
 
 def check_nms(submission, case: dict) -> None:
     """The student's nms keeps the recorded boxes (scores all different: one right answer)."""
-    found = kept_indices(submission, case["boxes"], case["scores"], case["iou_threshold"])
+    found = kept_indices(submission, case["boxes"], case["scores"], case["iou_threshold"], case["iou"])
     expected = case["expected"].tolist()
     if found != expected:
         fail(
@@ -236,10 +304,11 @@ def test_nms_returns_indices_by_decreasing_score(submission):
 
 @pytest.mark.points(1)
 def test_nms_of_no_box_and_of_one_box(submission):
-    found = kept_indices(submission, torch.zeros(0, 4), torch.zeros(0), 0.5)
+    found = kept_indices(submission, torch.zeros(0, 4), torch.zeros(0), 0.5, torch.zeros(0, 0))
     if found:
         fail("nms of no boxes to return an empty tensor", str(found))
-    found = kept_indices(submission, torch.tensor([[0.0, 0, 2, 2]]), torch.tensor([0.5]), 0.5)
+    one = RECORDED["nms"]["one_box"][0]
+    found = kept_indices(submission, one["boxes"], torch.tensor([0.5]), 0.5, one["iou"])
     if found != [0]:
         fail("nms of one box to keep it: [0]", str(found), "a box is never suppressed by itself")
 
@@ -251,7 +320,7 @@ def test_nms_with_tied_scores_in_either_order(submission):
     # that overlap much (one of them is kept), and a box on its own. Every answer that some order of the tied
     # boxes gives is right.
     for case in RECORDED["nms"]["tied_scores"]:
-        found = kept_indices(submission, case["boxes"], case["scores"], case["iou_threshold"])
+        found = kept_indices(submission, case["boxes"], case["scores"], case["iou_threshold"], case["iou"])
         accepted = [answer.tolist() for answer in case["accepted"]]
         if found in accepted:
             continue
@@ -280,6 +349,17 @@ OUTSIDE_RULES = (
     "the rules for points outside the feature map (steps 4 and 5): a point more than one cell outside "
     "(y < -1 or y > H, x < -1 or x > W) has value 0; any other point is clamped onto the map (y to [0, H - 1], "
     "x to [0, W - 1]) and takes the border's values; every point, outside or not, counts in the bin's average"
+)
+
+
+DTYPE_OF_FEATURES = (
+    "the output must have the features' dtype (float64 features give a float64 output): build it from the "
+    "features with tensor operations, without .float() or new tensors of the default dtype (torch.zeros(...) "
+    "without dtype=; features.new_zeros(...) keeps the dtype)"
+)
+NO_POINT = (
+    "NaN or infinity in the output: a bin with no sampling point (an adaptive grid for a box of zero width or "
+    "height when aligned) outputs 0; divide a bin's sum by max(points, 1)"
 )
 
 
@@ -313,14 +393,15 @@ def check_roi_align(submission, features: torch.Tensor, case: dict, otherwise: s
     else:
         form = f"a ({len(boxes)}, 5) tensor {show(boxes)} (rows: image, x1, y1, x2, y2)"
     situation = f"features of shape {tuple(features.shape)}, boxes as {form}, {arguments}"
-    check_tensor(
+    what = f"roi_align's output for {situation}"
+    check_shape(
         found,
-        f"roi_align's output for {situation}",
-        shape=tuple(expected.shape),
-        dtype=features.dtype,
-        likely="one (C, output_height, output_width) grid per box, stacked: (K, C, output_height, output_width); "
-        "output_size may be an int (a square) or a (height, width) pair; a bin with no sampling point is 0",
+        tuple(expected.shape),
+        what,
+        "one (C, output_height, output_width) grid per box, stacked: (K, C, output_height, output_width); "
+        "output_size may be an int (a square) or a (height, width) pair",
     )
+    check_shape(found, tuple(expected.shape), what, DTYPE_OF_FEATURES, dtype=features.dtype)
     if not close(found, expected, ROI_TOLERANCE):
         difference = (found.detach() - expected).abs()
         box = int(difference.flatten(1).amax(1).argmax())
@@ -328,7 +409,8 @@ def check_roi_align(submission, features: torch.Tensor, case: dict, otherwise: s
             f"roi_align to equal torchvision.ops.roi_align for {situation}; for box {box}, channel 0: "
             f"{show(expected[box, 0])}",
             f"{show(found[box, 0])} (differences up to {difference.max().item():.4g})",
-            recorded_mistake(found, case["fingerprints"], lambda a, b: close(a, b, ROI_TOLERANCE)) or otherwise,
+            recorded_mistake(found, case["fingerprints"], lambda a, b: close(a, b, ROI_TOLERANCE))
+            or (NO_POINT if not torch.isfinite(found.detach()).all() else otherwise),
         )
     return found
 
@@ -343,7 +425,8 @@ def check_roi_align_test(submission, name: str, otherwise: str = STEPS) -> None:
 
 @pytest.mark.points(1)
 def test_roi_align_output_shape(submission):
-    # Two images of two channels; output_size 2, then (2, 3), then no box: an empty (0, C, 2, 3) tensor.
+    # Two images of two channels; output_size 2, then (2, 3), then no box: an empty (0, C, 2, 3) tensor; then a
+    # box of zero width and one of zero height with aligned=True, whose adaptive grids have no point (bins 0).
     check_roi_align_test(submission, "output_shape")
 
 
@@ -361,19 +444,20 @@ def test_roi_align_uses_spatial_scale(submission):
 
 @pytest.mark.points(1)
 def test_roi_align_half_pixel_offset_when_aligned(submission):
-    # aligned=True, then False; the third box is half a cell wide.
+    # aligned=True, then False; the third box is half a cell wide. Then aligned=True with spatial_scale 0.5.
     check_roi_align_test(submission, "half_pixel_offset")
 
 
 @pytest.mark.points(1)
 def test_roi_align_sampling_points_per_bin(submission):
-    # Adaptive grids (sampling_ratio -1 and 0) of 5 x 5 and 1 x 3 points per bin, then 1 x 1 and 3 x 3 points.
+    # Adaptive grids (sampling_ratio -1 and 0) of 5 x 5 and 1 x 3 points per bin, then 1 x 1 and 3 x 3 points,
+    # then adaptive grids with aligned=True, and with spatial_scale 0.5 (counted in feature-map cells).
     check_roi_align_test(submission, "sampling_points_per_bin")
 
 
 @pytest.mark.points(1)
 def test_roi_align_boxes_partly_outside_the_feature_map(submission):
-    # Boxes across each border of a 6 x 6 map, with sampling points more than one cell outside (value 0),
+    # Boxes across each border of a map of 5 rows and 7 columns, with sampling points more than one cell outside (value 0),
     # within one cell of the border (clamped onto it) and inside; aligned=False, then True.
     check_roi_align_test(submission, "partly_outside", otherwise=OUTSIDE_RULES)
 
@@ -385,8 +469,15 @@ def test_roi_align_boxes_on_several_images(submission):
 
 @pytest.mark.points(1)
 def test_roi_align_accepts_a_list_of_boxes_per_image(submission):
-    # Three images: two boxes, none, one.
+    # Three images (maps of 7 rows and 5 columns): two boxes, none, one.
     check_roi_align_test(submission, "list_of_boxes")
+
+
+@pytest.mark.points(1)
+def test_roi_align_keeps_the_features_dtype(submission):
+    # float64 features and boxes (corners that float32 cannot hold exactly) on a map of 4 rows and 6 columns;
+    # then no box: an empty float64 (0, C, 2, 3) tensor.
+    check_roi_align_test(submission, "float64")
 
 
 @pytest.mark.points(1)
@@ -438,12 +529,15 @@ def test_detection_does_not_use_torchvision_ops(submission):
 
 def small_mask_rcnn() -> MaskRCNN:
     """A Mask R-CNN small enough to train on a CPU in a second, built as torchvision's fine-tuning tutorial builds
-    one on a new backbone: 16-channel features at 1/4 scale, a box head of 32 features, a mask head of 16 channels
-    (so sizes read from the predictors differ from ``maskrcnn_resnet50_fpn``'s 1024 and 256)."""
+    one on a new backbone: 16-channel features at 1/4 scale, a box head of 32 features, a mask head of 24 channels
+    (so sizes read from the predictors differ from ``maskrcnn_resnet50_fpn``'s 1024 and 256, and the mask head's
+    width from the backbone's ``out_channels``), a mask predictor of 20 hidden channels, and the backbone's first
+    layer frozen (``requires_grad`` False), as torchvision freezes the first layers of a pretrained backbone."""
     torch.manual_seed(0)
     backbone = nn.Sequential(
         nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.ReLU(), nn.Conv2d(8, 16, 3, stride=2, padding=1), nn.ReLU()
     )
+    backbone[0].requires_grad_(False)
     backbone.out_channels = 16
     return MaskRCNN(
         backbone,
@@ -462,8 +556,8 @@ def small_mask_rcnn() -> MaskRCNN:
         box_head=TwoMLPHead(16 * 7 * 7, 32),
         box_predictor=FastRCNNPredictor(32, 2),
         mask_roi_pool=torchvision.ops.MultiScaleRoIAlign(["0"], output_size=14, sampling_ratio=2),
-        mask_head=MaskRCNNHeads(16, (16, 16), 1),
-        mask_predictor=MaskRCNNPredictor(16, 16, 2),
+        mask_head=MaskRCNNHeads(16, (24, 24), 1),
+        mask_predictor=MaskRCNNPredictor(24, 20, 2),
     )
 
 
@@ -480,8 +574,9 @@ def replaced(submission, model: nn.Module, num_classes: int) -> nn.Module:
     return result
 
 
-def predictor_outputs(predictor, inputs: torch.Tensor, which: str):
-    """``predictor(inputs)``, failing with a message if the predictor does not take the head's output size."""
+def predictor_outputs(predictor, inputs: torch.Tensor, which: str, likely: str | None = None):
+    """``predictor(inputs)``, failing with a message (``likely``, else a general one) if the predictor does not
+    take the head's output size."""
     error = None
     try:
         outputs = predictor(inputs)
@@ -491,7 +586,8 @@ def predictor_outputs(predictor, inputs: torch.Tensor, which: str):
         fail(
             f"the new {which} to take the {which.split()[0]} head's output, of shape {tuple(inputs.shape)}",
             f"RuntimeError: {error}",
-            "read the input size from the old predictor (print it: the size its first layer takes) instead of "
+            likely
+            or "read the input size from the old predictor (print it: the size its first layer takes) instead of "
             "hard-coding maskrcnn_resnet50_fpn's: other Mask R-CNNs have other head sizes",
         )
     return outputs
@@ -522,7 +618,16 @@ def check_box_predictor(model: nn.Module, num_classes: int, features: int, devic
 
 def check_mask_predictor(model: nn.Module, num_classes: int, channels: int, device) -> None:
     inputs = torch.zeros(2, channels, 14, 14, device=device)
-    logits = predictor_outputs(model.roi_heads.mask_predictor, inputs, "mask predictor")
+    predictor = model.roi_heads.mask_predictor
+    taken = getattr(getattr(predictor, "conv5_mask", None), "in_channels", None)
+    likely = None
+    if taken != channels and taken == getattr(model.backbone, "out_channels", None):
+        likely = (
+            f"the new mask predictor takes {taken} channels, the backbone's out_channels, but it is given the mask "
+            f"head's output ({channels} channels here): read in_channels from the old mask predictor (the size its "
+            "first layer takes), not the backbone's out_channels"
+        )
+    logits = predictor_outputs(predictor, inputs, "mask predictor", likely)
     found = logits.shape[1] if isinstance(logits, torch.Tensor) and logits.dim() == 4 else None
     if found == 91:
         likely = (
@@ -555,10 +660,14 @@ def test_replace_predictors_mask_predictor_of_maskrcnn_resnet50_fpn(submission):
 
 @pytest.mark.points(1)
 def test_replace_predictors_keeps_the_rest_of_the_model(submission):
-    model = small_mask_rcnn()
+    # The small Mask R-CNN in evaluation mode, its backbone's first layer frozen: weights, modules, which
+    # parameters are trainable and the mode must all stay as they are.
+    model = small_mask_rcnn().eval()
     predictors = {model.roi_heads.box_predictor, model.roi_heads.mask_predictor}
     before = {name: value.clone() for name, value in model.state_dict().items() if "predictor" not in name}
     modules = {name: module for name, module in model.named_modules() if "predictor" not in name}
+    trainable = {name: p.requires_grad for name, p in model.named_parameters() if "predictor" not in name}
+    modes = {name: module.training for name, module in modules.items()}
     replaced(submission, model, 4)
     if {model.roi_heads.box_predictor, model.roi_heads.mask_predictor} & predictors:
         fail("new box and mask predictors", "an old predictor still in place",
@@ -573,6 +682,25 @@ def test_replace_predictors_keeps_the_rest_of_the_model(submission):
     for name, value in before.items():
         if name not in after or not torch.equal(after[name], value):
             fail(f"{name} unchanged", "changed or missing", "replace only the two predictors; change no other weight")
+    parameters = dict(model.named_parameters())
+    for name, requires_grad in trainable.items():
+        if name in parameters and parameters[name].requires_grad != requires_grad:
+            fail(
+                f"{name}.requires_grad unchanged ({requires_grad})",
+                str(parameters[name].requires_grad),
+                "replace only the two predictors and leave the rest as it is, including which parameters are "
+                "trainable: replace_predictors freezes nothing and unfreezes nothing (requires_grad is the "
+                "training's choice)",
+            )
+    for name, training in modes.items():
+        if modules[name].training != training:
+            mode = lambda flag: "training mode" if flag else "evaluation mode"
+            fail(
+                f"model.{name or 'model'} left in {mode(training)}",
+                mode(modules[name].training),
+                "leave the model's mode as it is: no model.train() or model.eval() in replace_predictors (training "
+                "mode or evaluation mode is the choice of the code that trains or evaluates)",
+            )
 
 
 @pytest.mark.points(2)
@@ -580,7 +708,7 @@ def test_replace_predictors_small_mask_rcnn_takes_a_training_step(submission):
     model = small_mask_rcnn()
     replaced(submission, model, 4)
     check_box_predictor(model, 4, 32, "cpu")
-    check_mask_predictor(model, 4, 16, "cpu")
+    check_mask_predictor(model, 4, 24, "cpu")
     # One 64 x 64 image with one object of class 3 (the last of num_classes = 4), its box and its mask.
     image = torch.rand(3, 64, 64, generator=torch.Generator().manual_seed(0))
     mask = torch.zeros(1, 64, 64, dtype=torch.uint8)

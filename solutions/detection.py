@@ -231,7 +231,10 @@ def replace_predictors(model: nn.Module, num_classes: int) -> nn.Module:
     sizes in other models); the mask predictor's hidden layer
     ``hidden_channels`` is yours to choose (the tutorial uses 256; the old
     predictor's own size is another good choice). Leave the rest of the model
-    (backbone, region proposal network, box and mask heads) as it is.
+    (backbone, region proposal network, box and mask heads) as it is: its
+    modules and weights, which of its parameters are trainable
+    (``requires_grad``: freezing is the training's choice, not this
+    function's), and its mode (``model.train()`` or ``model.eval()``).
 
     Args:
         model: a ``torchvision.models.detection.MaskRCNN``, such as

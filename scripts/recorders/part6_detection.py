@@ -122,6 +122,34 @@ def roi_align_mistakes(spatial_scale: float, sampling_ratio: int) -> dict[str, s
             "x and y swapped: a box is (x1, y1, x2, y2); x runs along the width (the last dimension of the "
             "features), y along the height"
         ),
+        "RoIAlign with bilinear weights swapped between x and y": (
+            "bilinear weights swapped between x and y: the cells at floor(y) and floor(y) + 1 are weighted by y's "
+            "fractional part (1 - dy and dy), those at floor(x) and floor(x) + 1 by x's (1 - dx and dx)"
+        ),
+        "RoIAlign taking the maximum of a bin's samples": (
+            "the maximum of the bin's sampling points was taken (RoIPool's max pooling): RoIAlign's bin is the "
+            "average of its gy * gx points (step 5)"
+        ),
+        "RoIAlign sampling at the corners of sub-cells": (
+            "sampling points at the corners of the sub-cells: they sit at the centres of the sub-cells, "
+            "y1 + i * bin_height + (iy + 0.5) * bin_height / gy (step 3)"
+        ),
+        "RoIAlign with the adaptive grid counted in image coordinates": (
+            "the adaptive number of sampling points was counted in image coordinates: ceil(box_height / "
+            "output_height) with the box's size in feature-map cells, after spatial_scale (step 2)"
+        ),
+        "RoIAlign applying the half-pixel offset before the scale": (
+            "the half-pixel offset was subtracted before scaling: subtract 0.5 (half a feature-map cell) after "
+            "scaling, x1 * spatial_scale - 0.5, not (x1 - 0.5) * spatial_scale"
+        ),
+        "RoIAlign dividing by zero points in a bin": (
+            "a bin with no sampling point (an adaptive grid for a box of zero width or height when aligned) "
+            "must output 0: divide the bin's sum by max(gy * gx, 1), not by 0"
+        ),
+        "RoIAlign bounds of the map with height and width swapped": (
+            "the feature map's height and width swapped in step 4: y is compared with -1 and H and clamped to "
+            "[0, H - 1] (H = features.shape[-2]), x with -1 and W and clamped to [0, W - 1] (W = features.shape[-1])"
+        ),
     }
 
 
@@ -197,7 +225,11 @@ def box_iou_cases(solution, mistake) -> dict:
     boxes1 = torch.tensor([[0.0, 0, 2, 2], [0, 0, 4, 4], [10, 10, 12, 12]])
     # Columns: overlapping, identical, touching along an edge, nested, and a flat box (zero height).
     boxes2 = torch.tensor([[1.0, 1, 3, 3], [0, 0, 2, 2], [2, 0, 4, 2], [1, 1, 2, 2], [5, 6, 9, 6]])
-    return {"known_values": [iou_case(solution, mistake, boxes1, boxes2)]}
+    return {
+        "known_values": [iou_case(solution, mistake, boxes1, boxes2)],
+        # The same boxes in float64, with corners that float32 cannot hold exactly: the IoU is float64 too.
+        "float64": [iou_case(solution, mistake, (boxes1 + 0.1).double(), (boxes2 + 0.1).double())],
+    }
 
 
 # ---------------------------------------------------------------- nms
@@ -210,6 +242,7 @@ def nms_case(solution, mistake, boxes, scores, threshold) -> dict:
         "boxes": boxes,
         "scores": scores,
         "iou_threshold": threshold,
+        "iou": solution.box_iou(boxes, boxes),
         "expected": expected,
         "fingerprints": fingerprints(
             lambda module: module.nms(boxes, scores, threshold), expected, NMS_MISTAKES, mistake, equal
@@ -242,6 +275,7 @@ def tied_nms_case(solution, mistake, boxes, scores, threshold) -> dict:
         "boxes": boxes,
         "scores": scores,
         "iou_threshold": threshold,
+        "iou": solution.box_iou(boxes, boxes),
         "accepted": [torch.tensor(kept, dtype=torch.int64) for kept in sorted(accepted)],
         "fingerprints": [
             {"mistake": combined(sentences), "output": torch.tensor(output, dtype=torch.int64)}
@@ -287,6 +321,8 @@ def nms_cases(solution, mistake) -> dict:
                 0.5,
             )
         ],
+        # One box (a box is never suppressed by itself): the tests' own box_iou needs its IoU with itself.
+        "one_box": [{"boxes": torch.tensor([[0.0, 0, 2, 2]]), "iou": solution.box_iou(*[torch.tensor([[0.0, 0, 2, 2]])] * 2)}],
         "tied_scores": [tied_nms_case(solution, mistake, tied, torch.tensor([0.5, 0.75, 0.5, 0.25, 0.5, 0.75]), 0.25)],
     }
 
@@ -359,6 +395,11 @@ def gradient_test(solution, mistake) -> dict:
     return {**test, "weights": weights, "gradient": leaf.grad}
 
 
+def scaled_boxes(boxes: torch.Tensor, factor: float) -> torch.Tensor:
+    """``(K, 5)`` boxes with their coordinates (not their image index) times ``factor``."""
+    return torch.cat([boxes[:, :1], boxes[:, 1:] * factor], dim=1)
+
+
 def roi_align_cases(solution, mistake) -> dict:
     test = lambda features, *calls: roi_test(solution, mistake, features, *calls)
     shape_boxes = torch.tensor([[0.0, 1, 1, 4, 5], [1, 0, 0, 5, 5], [0, 2.5, 3.5, 4.5, 5.5]])
@@ -369,7 +410,12 @@ def roi_align_cases(solution, mistake) -> dict:
     sampled_boxes = torch.tensor([[0.0, 0.5, 1.25, 8.75, 9.5], [0, 2, 2, 3, 7]])
     # Boxes across each border of a 6 x 6 map, with sampling points more than one cell outside (value 0),
     # within one cell of the border (clamped onto it) and inside.
-    outside_boxes = torch.tensor([[0.0, -3, -2.5, 2.5, 3], [0, 3.5, 4, 8.25, 7.5], [0, -1.5, 2, 1, 4]])
+    # On a map of 5 rows and 7 columns (not square: H and W are not interchangeable).
+    outside_boxes = torch.tensor(
+        [[0.0, -3, -2.5, 2.5, 3], [0, 3.5, 2, 8.25, 6.5], [0, -1.5, 2, 1, 4], [0, 4, 0.5, 6.5, 4.5]]
+    )
+    # A box of zero width and one of zero height: with aligned=True their adaptive grids have no point (bins 0).
+    flat_boxes = torch.tensor([[0.0, 2, 1, 2, 4], [1, 1, 3, 4.5, 3]])
     two_by_two = dict(sampling_ratio=2)
     return {
         "output_shape": test(
@@ -377,6 +423,7 @@ def roi_align_cases(solution, mistake) -> dict:
             (shape_boxes, 2, {}),
             (shape_boxes, (2, 3), {}),
             (shape_boxes[:0], (2, 3), {}),  # no box: an empty (0, C, 2, 3) tensor
+            (flat_boxes, 2, dict(aligned=True)),
         ),
         # Box corners between cells: RoIPool would round them to whole cells, RoIAlign keeps them.
         "no_rounding": test(ramp(), (torch.tensor([[0.0, 1.25, 2.5, 5.75, 6.25], [0, 0.4, 0.3, 3.6, 2.8]]), 2, two_by_two)),
@@ -390,14 +437,18 @@ def roi_align_cases(solution, mistake) -> dict:
             ramp(),
             (offset_boxes, 2, dict(sampling_ratio=2, aligned=True)),
             (offset_boxes, 2, dict(sampling_ratio=2, aligned=False)),
+            # In the coordinates of an image twice as large: the offset is half a feature-map cell, after scaling.
+            (scaled_boxes(offset_boxes, 2), 2, dict(spatial_scale=0.5, sampling_ratio=2, aligned=True)),
         ),
         "sampling_points_per_bin": test(
             whole_numbers(0, 1, 1, 10, 10),
             *((sampled_boxes, 2, dict(sampling_ratio=ratio)) for ratio in (-1, 0, 1, 3)),
             (sampled_boxes, (3, 2), dict(sampling_ratio=-1, aligned=True)),
+            # In the coordinates of an image twice as large: the adaptive grid counts feature-map cells.
+            (scaled_boxes(sampled_boxes, 2), 2, dict(spatial_scale=0.5, sampling_ratio=-1)),
         ),
         "partly_outside": test(
-            whole_numbers(1, 1, 1, 6, 6),
+            whole_numbers(1, 1, 1, 5, 7),
             *((outside_boxes, 3, dict(sampling_ratio=2, aligned=aligned)) for aligned in (False, True)),
         ),
         "several_images": test(
@@ -405,7 +456,7 @@ def roi_align_cases(solution, mistake) -> dict:
             (torch.tensor([[2.0, 0.5, 1, 4.5, 5], [0, 1, 0.5, 5, 3.5], [1, 0.5, 1, 4.5, 5], [2, 2, 2, 3, 3]]), 2, two_by_two),
         ),
         "list_of_boxes": test(
-            whole_numbers(3, 3, 1, 6, 6),
+            whole_numbers(3, 3, 1, 7, 5),
             (
                 [torch.tensor([[0.5, 1, 4.5, 5], [1, 0.5, 5, 3.5]]), torch.zeros(0, 4), torch.tensor([[2.0, 2, 3, 3]])],
                 2,
@@ -413,6 +464,13 @@ def roi_align_cases(solution, mistake) -> dict:
             ),
         ),
         "gradient": gradient_test(solution, mistake),
+        # float64 features and boxes (corners that float32 cannot hold exactly), on a map of 4 rows and 6 columns;
+        # then no box.
+        "float64": test(
+            whole_numbers(6, 2, 2, 4, 6).double() / 3,
+            (torch.tensor([[0.0, 0.1, 0.7, 4.3, 3.1], [1, 1.3, -0.6, 5.9, 2.2]], dtype=torch.float64), 2, two_by_two),
+            (torch.zeros(0, 5, dtype=torch.float64), (2, 3), {}),
+        ),
     }
 
 

@@ -392,3 +392,238 @@ VARIANTS = [
         ((MASK_PREDICTOR, MASK_PREDICTOR.replace("heads.mask_predictor.conv5_mask.out_channels", "256")),),
     ),
 ]
+
+# ---------------------------------------------------------------- mistakes that broke a promise no input exercised
+
+BIN_AVERAGE = ".sum(dim=(2, 4)) / (gy * gx))"
+BILINEAR = (
+    "        image[:, y0, x0] * (1 - dy) * (1 - dx)\n"
+    "        + image[:, y0, x1] * (1 - dy) * dx\n"
+    "        + image[:, y1, x0] * dy * (1 - dx)\n"
+    "        + image[:, y1, x1] * dy * dx\n"
+)
+ADAPTIVE_Y = "        rows, gy = _bin_weights(y1, height, out_h, sampling_ratio, image.shape[1])\n"
+ADAPTIVE_X = "        columns, gx = _bin_weights(x1, width, out_w, sampling_ratio, image.shape[2])\n"
+
+MUTANTS += [
+    Mutant(
+        "IoU in float32 whatever the boxes' dtype",
+        "detection",
+        ((AREAS, "    boxes1, boxes2 = boxes1.float(), boxes2.float()\n" + AREAS),),
+        "test_box_iou_keeps_the_boxes_dtype",
+        "the boxes' dtype",
+    ),
+    Mutant(
+        "RoIAlign output in float32 whatever the features' dtype",
+        "detection",
+        (
+            (
+                "    return torch.stack(grids)\n",
+                "    output = torch.zeros(len(grids), features.shape[1], out_h, out_w)\n"
+                "    for k, grid in enumerate(grids):\n"
+                "        output[k] = grid\n"
+                "    return output\n",
+            ),
+        ),
+        "test_roi_align_keeps_the_features_dtype",
+        "the features' dtype",
+    ),
+    Mutant(
+        "RoIAlign with bilinear weights swapped between x and y",
+        "detection",
+        ((ROI_ALIGN_LOOP, FOUR_NEIGHBOURS.replace(BILINEAR, BILINEAR.replace("dy", "DX").replace("dx", "dy").replace("DX", "dx"))),),
+        "test_roi_align_does_not_round_box_coordinates",
+        "weights swapped between x and y",
+    ),
+    Mutant(
+        "RoIAlign taking the maximum of a bin's samples",
+        "detection",
+        ((ROI_ALIGN_LOOP, FOUR_NEIGHBOURS.replace(BIN_AVERAGE, ".amax(dim=(2, 4)))")),),
+        "test_roi_align_sampling_points_per_bin",
+        "maximum of the bin's sampling points",
+    ),
+    Mutant(
+        "RoIAlign sampling at the corners of sub-cells",
+        "detection",
+        (("(torch.arange(points, dtype=start.dtype, device=start.device) + 0.5)",
+          "torch.arange(points, dtype=start.dtype, device=start.device)"),),
+        "test_roi_align_sampling_points_per_bin",
+        "centres of the sub-cells",
+    ),
+    Mutant(
+        "RoIAlign with the adaptive grid counted in image coordinates",
+        "detection",
+        (
+            (ADAPTIVE_Y, "        count = lambda size, bins: sampling_ratio if sampling_ratio > 0 else math.ceil(size.item() / bins)\n"
+             "        rows, gy = _bin_weights(y1, height, out_h, count(box[4] - box[2], out_h), image.shape[1])\n"),
+            (ADAPTIVE_X, "        columns, gx = _bin_weights(x1, width, out_w, count(box[3] - box[1], out_w), image.shape[2])\n"),
+        ),
+        "test_roi_align_sampling_points_per_bin",
+        "in feature-map cells",
+    ),
+    Mutant(
+        "RoIAlign applying the half-pixel offset before the scale",
+        "detection",
+        ((BOX_COORDINATES, "        x1, y1, x2, y2 = (box[1:] - offset) * spatial_scale\n"),),
+        "test_roi_align_half_pixel_offset_when_aligned",
+        "after scaling",
+    ),
+    Mutant(
+        "RoIAlign dividing by zero points in a bin",
+        "detection",
+        (("rows @ image @ columns.T / max(gy * gx, 1)", "rows @ image @ columns.T / (gy * gx)"),),
+        "test_roi_align_output_shape",
+        "no sampling point",
+    ),
+    Mutant(
+        "RoIAlign bounds of the map with height and width swapped",
+        "detection",
+        ((ROI_ALIGN_LOOP, FOUR_NEIGHBOURS.replace(
+            "inside = (y >= -1) & (y <= height) & (x >= -1) & (x <= width)",
+            "inside = (y >= -1) & (y <= width) & (x >= -1) & (x <= height)")),),
+        "test_roi_align_boxes_partly_outside_the_feature_map",
+        "height and width swapped",
+    ),
+    Mutant(
+        "mask predictor sized by the backbone's out_channels",
+        "detection",
+        (("    mask_channels = heads.mask_predictor.conv5_mask.in_channels\n",
+          "    mask_channels = model.backbone.out_channels\n"),),
+        "test_replace_predictors_small_mask_rcnn_takes_a_training_step",
+        "not the backbone's out_channels",
+    ),
+    Mutant(
+        "replace_predictors freezing the backbone",
+        "detection",
+        (("    heads = model.roi_heads\n",
+          "    for parameter in model.backbone.parameters():\n        parameter.requires_grad = False\n"
+          "    heads = model.roi_heads\n"),),
+        "test_replace_predictors_keeps_the_rest_of_the_model",
+        "requires_grad",
+    ),
+    Mutant(
+        "replace_predictors making every parameter trainable",
+        "detection",
+        (("    heads = model.roi_heads\n", "    model.requires_grad_(True)\n    heads = model.roi_heads\n"),),
+        "test_replace_predictors_keeps_the_rest_of_the_model",
+        "requires_grad",
+    ),
+    Mutant(
+        "replace_predictors switching the model to training mode",
+        "detection",
+        (("    heads = model.roi_heads\n", "    model.train()\n    heads = model.roi_heads\n"),),
+        "test_replace_predictors_keeps_the_rest_of_the_model",
+        "training mode",
+    ),
+    Mutant(
+        "predictors with one more class for the background",
+        "detection",
+        ((BOX_PREDICTOR, BOX_PREDICTOR.replace("num_classes)", "num_classes + 1)")),),
+        "test_replace_predictors_box_predictor_of_maskrcnn_resnet50_fpn",
+        "already includes the background",
+    ),
+]
+
+BOX_IOU_BODY = (
+    AREAS
+    + "    top_left = torch.maximum(boxes1[:, None, :2], boxes2[None, :, :2])  # (N, M, 2)\n"
+    "    bottom_right = torch.minimum(boxes1[:, None, 2:], boxes2[None, :, 2:])\n"
+    "    # Boxes apart have bottom_right < top_left: without the clamp, two negative sides multiply to a positive area.\n"
+    + SIDES
+    + "    intersection = sides[..., 0] * sides[..., 1]\n"
+    "    return intersection / (area1[:, None] + area2[None, :] - intersection)\n"
+)
+LIST_OF_BOXES = (
+    "    if isinstance(boxes, (list, tuple)):\n"
+    "        boxes = torch.cat([torch.cat([torch.full_like(b[:, :1], i), b], dim=1) for i, b in enumerate(boxes)])\n"
+)
+PREDICTORS = (
+    "    heads = model.roi_heads\n"
+    "    heads.box_predictor = FastRCNNPredictor(heads.box_predictor.cls_score.in_features, num_classes)\n"
+    + MASK_PREDICTOR
+)
+
+VARIANTS += [
+    # A different decomposition: the four coordinates unbound, the intersection's width and height apart.
+    Variant(
+        "box_iou from unbound coordinates",
+        "detection",
+        (
+            (
+                BOX_IOU_BODY,
+                "    x1, y1, x2, y2 = boxes1.unbind(dim=1)\n"
+                "    u1, v1, u2, v2 = boxes2.unbind(dim=1)\n"
+                "    width = (torch.minimum(x2[:, None], u2[None, :]) - torch.maximum(x1[:, None], u1[None, :])).clamp(min=0)\n"
+                "    height = (torch.minimum(y2[:, None], v2[None, :]) - torch.maximum(y1[:, None], v1[None, :])).clamp(min=0)\n"
+                "    intersection = width * height\n"
+                "    union = ((x2 - x1) * (y2 - y1))[:, None] + ((u2 - u1) * (v2 - v1))[None, :] - intersection\n"
+                "    return intersection / union\n",
+            ),
+        ),
+    ),
+    # Other library calls: corners as (N, 2) pairs, areas and intersections by prod.
+    Variant(
+        "box_iou with areas by prod",
+        "detection",
+        (
+            (
+                BOX_IOU_BODY,
+                "    top_left = torch.max(boxes1[:, None, :2], boxes2[:, :2])\n"
+                "    bottom_right = torch.min(boxes1[:, None, 2:], boxes2[:, 2:])\n"
+                "    intersection = torch.clamp(bottom_right - top_left, min=0).prod(dim=2)\n"
+                "    area1 = (boxes1[:, 2:] - boxes1[:, :2]).prod(dim=1)\n"
+                "    area2 = (boxes2[:, 2:] - boxes2[:, :2]).prod(dim=1)\n"
+                "    return intersection / (area1[:, None] + area2 - intersection)\n",
+            ),
+        ),
+    ),
+    # Loops instead of tensor bookkeeping: each box, best first, is kept if no kept box overlaps it too much.
+    Variant(
+        "NMS checking each box against the boxes kept so far",
+        "detection",
+        (
+            (
+                NMS_LOOP,
+                "    overlaps = box_iou(boxes, boxes)\n"
+                "    kept = []\n"
+                "    for index in torch.argsort(scores, descending=True).tolist():\n"
+                "        if all(not overlaps[index, other] > iou_threshold for other in kept):\n"
+                "            kept.append(index)\n"
+                "    return torch.tensor(kept, dtype=torch.int64, device=boxes.device)\n",
+            ),
+        ),
+    ),
+    # Other library calls: image indices by repeat_interleave, the bin averages by einsum.
+    Variant(
+        "roi_align by repeat_interleave and einsum",
+        "detection",
+        (
+            (
+                LIST_OF_BOXES,
+                "    if isinstance(boxes, (list, tuple)):\n"
+                "        counts = torch.tensor([len(b) for b in boxes])\n"
+                "        index = torch.repeat_interleave(torch.arange(len(boxes)), counts).to(features.dtype)\n"
+                "        boxes = torch.cat([index[:, None], torch.cat(list(boxes))], dim=1)\n",
+            ),
+            (
+                "grids.append(rows @ image @ columns.T / max(gy * gx, 1))",
+                "grids.append(torch.einsum('yh,chw,xw->cyx', rows, image, columns) / max(gy * gx, 1))",
+            ),
+        ),
+    ),
+    # The sizes read from the predictors' weights (a ConvTranspose2d's weight is (in, out, kh, kw)).
+    Variant(
+        "replace_predictors reading sizes from the predictors' weights",
+        "detection",
+        (
+            (
+                PREDICTORS,
+                "    heads = model.roi_heads\n"
+                "    in_features = heads.box_predictor.cls_score.weight.shape[1]\n"
+                "    in_channels, hidden_channels = heads.mask_predictor.conv5_mask.weight.shape[:2]\n"
+                "    setattr(heads, 'box_predictor', FastRCNNPredictor(in_features, num_classes))\n"
+                "    setattr(heads, 'mask_predictor', MaskRCNNPredictor(in_channels, hidden_channels, num_classes))\n",
+            ),
+        ),
+    ),
+]
