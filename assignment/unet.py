@@ -29,10 +29,16 @@ doubling 18 gives 36, one pixel short of the 37-pixel skip. ``torch.cat``
 along the channels needs equal heights and widths, so a naive
 concatenation fails on odd sizes (and on every size not divisible by
 ``2**depth``). ``Up`` pads the upsampled map to the skip's size first
-(``F.pad``; cropping the larger of the two works as well).
+(``F.pad``), so that every level keeps its encoder's size and the output the
+input's. Resizing the upsampled map to the skip's size works as well, and so
+does the original U-Net's way: pooling that rounds up (``ceil_mode=True``),
+then cropping the upsampled map, a pixel too large, to the skip's size.
+Never crop the skip: the output would lose rows or columns.
 
-The autograder checks the blocks one by one; the output's shape for any
-input size; that each ``Up`` concatenates the skip of its mirrored level;
+The autograder checks the blocks one by one (among other things, that
+``Down`` keeps the largest value of each 2 x 2 window and that ``OutConv``'s
+scores are logits); the output's shape for any input size; that the blocks
+are registered; that each ``Up`` concatenates the skip of its mirrored level;
 that the skips and the bottleneck both reach the output (hooks replace or
 perturb a block's output); that gradient reaches every parameter; and that
 your ``UNet``, trained by the grader's own loop (6 epochs of 1,000 canvases,
@@ -49,14 +55,20 @@ from torch import nn
 
 
 class DoubleConv(nn.Module):
-    """(3 x 3 convolution, padding 1 => BatchNorm2d => ReLU) * 2: ``(N, in, H, W)`` to ``(N, out, H, W)``."""
+    """(3 x 3 convolution, padding 1 => BatchNorm2d => ReLU) * 2: ``(N, in, H, W)`` to ``(N, out, H, W)``.
+
+    Each batch norm comes right after its convolution, and each ReLU after its
+    batch norm; nothing else (no dropout: the same batch gives the same
+    output, in training mode too).
+    """
 
     def __init__(self, in_channels: int, out_channels: int):
         super().__init__()
         # TODO: the layers of the docstring, applied in order: twice a 3 x 3 convolution, a batch
         # norm and a ReLU. The first convolution goes from in_channels to out_channels, the second
-        # keeps out_channels; a padding of 1 keeps the height and width. The convolutions need no
-        # bias: the batch norm right after each one subtracts any constant straight away.
+        # keeps out_channels; a padding of 1 keeps the height and width. A suggestion, graded the
+        # same either way: the convolutions can do without a bias (bias=False), since the batch
+        # norm right after each one subtracts any constant straight away.
         raise NotImplementedError("DoubleConv.__init__")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -65,7 +77,13 @@ class DoubleConv(nn.Module):
 
 
 class Down(nn.Module):
-    """2 x 2 max pooling, then DoubleConv: ``(N, in, H, W)`` to ``(N, out, H // 2, W // 2)``."""
+    """2 x 2 max pooling, then DoubleConv: ``(N, in, H, W)`` to ``(N, out, H // 2, W // 2)``.
+
+    The pooling keeps the largest value of each 2 x 2 window (stride 2), not
+    their mean. An odd side rounds down (the last row or column is dropped), as
+    ``nn.MaxPool2d`` does by default; rounding up (``ceil_mode=True``: ``(H + 1) // 2``)
+    is accepted as well, if ``Up`` then crops (see "Odd sizes" at the top of the file).
+    """
 
     def __init__(self, in_channels: int, out_channels: int):
         super().__init__()
@@ -83,7 +101,9 @@ class Up(nn.Module):
 
     ``forward(x, skip)``: ``x`` comes from the level below, ``(N, in_channels, h, w)``;
     ``skip`` from the mirrored encoder level, ``(N, out_channels, H, W)`` with ``H`` and
-    ``W`` equal to ``2 * h`` and ``2 * w`` or one more.
+    ``W`` equal to ``2 * h`` and ``2 * w`` or one more (one less where ``Down`` rounds up).
+    The upsampled map is brought to the skip's height and width (padded; cropped where
+    ``Down`` rounds up), never the skip to its: the output has the skip's size.
     """
 
     def __init__(self, in_channels: int, out_channels: int):
@@ -108,7 +128,10 @@ class Up(nn.Module):
 
 
 class OutConv(nn.Module):
-    """1 x 1 convolution to one score per class: ``(N, in, H, W)`` to ``(N, num_classes, H, W)`` logits."""
+    """1 x 1 convolution to one score per class: ``(N, in, H, W)`` to ``(N, num_classes, H, W)`` logits.
+
+    The convolution's scores are returned as they are: no softmax, sigmoid or ReLU after it.
+    """
 
     def __init__(self, in_channels: int, num_classes: int):
         super().__init__()
@@ -136,9 +159,11 @@ class UNet(nn.Module):
     Any ``H`` and ``W`` of at least ``2**depth`` work, odd ones included. The
     autograder finds the blocks by their classes (DoubleConv, Down, Up, OutConv
     from this file) and the order ``forward`` calls them, not by attribute names:
-    keep them in ``nn.ModuleList``s or as named attributes, as you like, but
-    build them from these classes and call each once per forward. ``forward``
-    returns raw scores (logits): ``nn.CrossEntropyLoss`` applies the softmax itself.
+    keep them in ``nn.ModuleList``s or as named attributes, as you like (not in a
+    plain Python list or dict, which does not register them: their parameters
+    would never train), but build them from these classes and call each once per
+    forward. ``forward`` returns ``OutConv``'s raw scores (logits) as they are, with
+    no softmax, sigmoid or ReLU: ``nn.CrossEntropyLoss`` applies the softmax itself.
     """
 
     def __init__(self, in_channels: int, num_classes: int, base_channels: int = 16, depth: int = 4):

@@ -14,6 +14,28 @@ DOWNS = "Down(channels[level - 1], channels[level]) for level in range(1, depth 
 UPS = "Up(channels[level + 1], channels[level]) for level in reversed(range(depth))"
 DECODER = "        for up, skip in zip(self.ups, reversed(skips)):\n"
 FIRST_RELU = "nn.BatchNorm2d(out_channels),\n            nn.ReLU(inplace=True),\n            nn.Conv2d(out_channels"
+DOUBLE_CONV_LAYERS = (
+    "            nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False),\n"
+    "            nn.BatchNorm2d(out_channels),\n"
+    "            nn.ReLU(inplace=True),\n"
+    "            nn.Conv2d(out_channels, out_channels, kernel_size=3, padding=1, bias=False),\n"
+    "            nn.BatchNorm2d(out_channels),\n"
+    "            nn.ReLU(inplace=True),\n"
+)
+DOUBLE_CONV_FORWARD = "        return self.double_conv(x)\n"
+DOWN_FORWARD = "        return self.maxpool_conv(x)\n"
+OUT_CONV_FORWARD = "        return self.conv(x)\n\n\nclass UNet"
+UNET_RETURN = "        return self.outc(x)\n"
+MODULE_LISTS = f"        self.downs = nn.ModuleList({DOWNS})\n        self.ups = nn.ModuleList({UPS})\n"
+FORWARD_LOOPS = (
+    "        x = self.inc(x)\n"
+    "        skips = []\n"
+    "        for down in self.downs:\n"
+    "            skips.append(x)\n"
+    "            x = down(x)\n"
+    + DECODER
+    + "            x = up(x, skip)\n"
+)
 
 MUTANTS = [
     Mutant(
@@ -139,6 +161,59 @@ MUTANTS = [
         "test_out_conv_scores_each_pixel_on_its_own",
         "kernel_size=1",
     ),
+    Mutant(
+        "average pooling instead of max pooling",
+        "unet",
+        (("nn.MaxPool2d(2)", "nn.AvgPool2d(2)"),),
+        "test_down_keeps_the_largest_value_of_each_2x2_window",
+        "average pooling",
+    ),
+    Mutant(
+        # Also fails the mean-IoU test (0.75 threshold): see the calibration record's context rows.
+        "softmax on the logits",
+        "unet",
+        ((UNET_RETURN, "        return self.outc(x).softmax(dim=1)\n"),),
+        "test_outputs_are_logits",
+        "a softmax turns the scores into probabilities",
+    ),
+    Mutant(
+        "ReLU on the logits",
+        "unet",
+        ((OUT_CONV_FORWARD, "        return torch.relu(self.conv(x))\n\n\nclass UNet"),),
+        "test_outputs_are_logits",
+        "a ReLU on the logits",
+    ),
+    Mutant(
+        "dropout inside DoubleConv",
+        "unet",
+        ((FIRST_RELU, "nn.BatchNorm2d(out_channels),\n            nn.ReLU(inplace=True),\n            nn.Dropout2d(0.2),\n            nn.Conv2d(out_channels"),),
+        "test_double_conv_gives_the_same_output_for_the_same_batch",
+        "dropout inside DoubleConv",
+    ),
+    Mutant(
+        "batch norm before each convolution",
+        "unet",
+        (
+            (
+                DOUBLE_CONV_LAYERS,
+                "            nn.BatchNorm2d(in_channels),\n"
+                "            nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False),\n"
+                "            nn.ReLU(inplace=True),\n"
+                "            nn.BatchNorm2d(out_channels),\n"
+                "            nn.Conv2d(out_channels, out_channels, kernel_size=3, padding=1, bias=False),\n"
+                "            nn.ReLU(inplace=True),\n",
+            ),
+        ),
+        "test_double_conv_keeps_the_size_and_sets_the_channels",
+        "a batch norm comes before its convolution",
+    ),
+    Mutant(
+        "blocks kept in plain Python lists",
+        "unet",
+        ((MODULE_LISTS, f"        self.downs = [{DOWNS}]\n        self.ups = [{UPS}]\n"),),
+        "test_depth_and_base_channels_set_the_levels",
+        "not register them: downs (list of 1 Down), ups (list of 1 Up)",
+    ),
 ]
 
 VARIANTS = [
@@ -200,6 +275,105 @@ VARIANTS = [
                 "        x = skips.pop()\n"
                 "        for level in range(self.depth, 0, -1):\n"
                 '            x = getattr(self, f"up{level}")(x, skips.pop())\n',
+            ),
+        ),
+    ),
+    Variant(
+        # Layers as attributes, the ReLUs and the pooling as functions called in forward.
+        "functional ReLU and max pooling called in forward",
+        "unet",
+        (
+            (
+                "        self.double_conv = nn.Sequential(\n" + DOUBLE_CONV_LAYERS + "        )\n",
+                "        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, padding=1)\n"
+                "        self.norm1 = nn.BatchNorm2d(out_channels)\n"
+                "        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1)\n"
+                "        self.norm2 = nn.BatchNorm2d(out_channels)\n",
+            ),
+            (
+                DOUBLE_CONV_FORWARD,
+                "        x = F.relu(self.norm1(self.conv1(x)))\n        return torch.clamp(self.norm2(self.conv2(x)), min=0)\n",
+            ),
+            (
+                "        self.maxpool_conv = nn.Sequential(nn.MaxPool2d(2), DoubleConv(in_channels, out_channels))\n",
+                "        self.conv = DoubleConv(in_channels, out_channels)\n",
+            ),
+            (DOWN_FORWARD, "        return self.conv(F.max_pool2d(x, kernel_size=2, stride=2))\n"),
+        ),
+    ),
+    Variant(
+        # Nearest-neighbour upsampling; the upsampled map written into a zero canvas of the skip's size, which
+        # pads it on the bottom and right; max pooling as the maximum of the four strided sub-grids.
+        "nearest upsampling, zero canvas, pooling by strided slices",
+        "unet",
+        (
+            (UPSAMPLE, 'self.up = nn.Upsample(scale_factor=2, mode="nearest")'),
+            (
+                PAD,
+                "        canvas = x.new_zeros(*x.shape[:2], *skip.shape[-2:])\n"
+                "        canvas[..., : x.shape[-2], : x.shape[-1]] = x\n"
+                "        x = canvas\n",
+            ),
+            (
+                "        self.maxpool_conv = nn.Sequential(nn.MaxPool2d(2), DoubleConv(in_channels, out_channels))\n",
+                "        self.conv = DoubleConv(in_channels, out_channels)\n",
+            ),
+            (
+                DOWN_FORWARD,
+                "        h, w = x.shape[-2] // 2 * 2, x.shape[-1] // 2 * 2\n"
+                "        x = torch.stack([x[..., i:h:2, j:w:2] for i in (0, 1) for j in (0, 1)]).amax(dim=0)\n"
+                "        return self.conv(x)\n",
+            ),
+        ),
+    ),
+    Variant(
+        # OutConv as a linear layer applied to each pixel's channel vector (the same map as a 1 x 1 convolution).
+        "linear layer over the channels as the 1 x 1 convolution",
+        "unet",
+        (
+            ("self.conv = nn.Conv2d(in_channels, num_classes, kernel_size=1)", "self.linear = nn.Linear(in_channels, num_classes)"),
+            (OUT_CONV_FORWARD, "        return self.linear(x.movedim(1, -1)).movedim(-1, 1)\n\n\nclass UNet"),
+        ),
+    ),
+    Variant(
+        # The encoder-decoder as a recursion: level l runs its Down, the levels below, then its Up; the blocks
+        # in an nn.ModuleDict.
+        "recursive forward over an nn.ModuleDict",
+        "unet",
+        (
+            (
+                MODULE_LISTS,
+                "        self.depth = depth\n"
+                "        self.blocks = nn.ModuleDict()\n"
+                "        for level in range(1, depth + 1):\n"
+                '            self.blocks[f"down{level}"] = Down(channels[level - 1], channels[level])\n'
+                "        for level in reversed(range(depth)):\n"
+                '            self.blocks[f"up{level}"] = Up(channels[level + 1], channels[level])\n',
+            ),
+            (
+                FORWARD_LOOPS,
+                "        x = self.descend(self.inc(x), 0)\n",
+            ),
+            (
+                UNET_RETURN,
+                "        return self.outc(x)\n\n"
+                "    def descend(self, x: torch.Tensor, level: int) -> torch.Tensor:\n"
+                "        if level == self.depth:\n"
+                "            return x\n"
+                '        below = self.descend(self.blocks[f"down{level + 1}"](x), level + 1)\n'
+                '        return self.blocks[f"up{level}"](below, x)\n',
+            ),
+        ),
+    ),
+    Variant(
+        # Rounding up when pooling, then cropping the upsampled map with negative padding (F.pad crops then).
+        "ceil-mode pooling, cropped by negative padding",
+        "unet",
+        (
+            ("nn.MaxPool2d(2)", "nn.MaxPool2d(kernel_size=2, stride=2, ceil_mode=True)"),
+            (
+                PAD,
+                "        x = F.pad(x, [0, skip.shape[-1] - x.shape[-1], 0, skip.shape[-2] - x.shape[-2]])\n",
             ),
         ),
     ),
