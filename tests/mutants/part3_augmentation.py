@@ -141,7 +141,62 @@ MUTANTS = [
 
 ]
 
+TRAIN_COMPOSE = """    return transforms.Compose(
+        [
+            transforms.Resize((image_size, image_size)),
+            to_rgb,
+            # Geometric distortion: a small rotation, a shift of up to 15% of the side, a little zoom.
+            # The empty border that a shift or rotation uncovers is filled with black, the background.
+""" + AFFINE + """            # Colour casting: lighter or darker, more or less contrast, a tint per channel.
+""" + COLOUR_JITTER + "            transforms.ToTensor(),\n" + TRAIN_TAIL + """        ]
+    )
+"""
+TEST_COMPOSE = """    return transforms.Compose(
+        [
+""" + TEST_HEAD + """            transforms.Normalize(MNIST_MEAN, MNIST_STD),
+        ]
+    )
+"""
+
 VARIANTS = [
+    Variant(
+        # torchvision's v2 transforms: PIL image to a tv_tensors.Image (uint8), the augmentations on that tensor,
+        # then the scaling to [0, 1] and Normalize; v2.RGB for the three channels.
+        "torchvision v2 transforms on tensor images",
+        "augmentation",
+        (
+            ("from torchvision import transforms\n", "from torchvision.transforms import v2\n"),
+            (
+                TRAIN_COMPOSE,
+                """    return v2.Compose(
+        [
+            v2.ToImage(),  # a tv_tensors.Image, uint8, (1 or 3, H, W)
+            v2.Resize((image_size, image_size), interpolation=v2.InterpolationMode.BILINEAR, antialias=True),
+            v2.RGB(),
+            v2.RandomAffine(degrees=20, translate=(0.15, 0.15), scale=(0.9, 1.1), fill=0),
+            v2.ColorJitter(brightness=0.3, contrast=0.3),
+            v2.ToDtype(torch.float32, scale=True),
+            ColourCast(strength=0.3),
+            v2.Normalize(MNIST_MEAN, MNIST_STD),
+        ]
+    )
+""",
+            ),
+            (
+                TEST_COMPOSE,
+                """    return v2.Compose(
+        [
+            v2.Resize((image_size, image_size)),  # on the PIL image, as Image.resize(..., BILINEAR) does
+            to_rgb,
+            v2.ToImage(),
+            v2.ToDtype(torch.float32, scale=True),
+            v2.Normalize(MNIST_MEAN, MNIST_STD),
+        ]
+    )
+""",
+            ),
+        ),
+    ),
     Variant(
         "shifts only, by a padded random crop",
         "augmentation",
