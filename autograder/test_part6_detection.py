@@ -5,7 +5,10 @@ the outputs recorded in ``autograder/recorded/part6_detection.json`` (those
 of ``torchvision.ops``), while torchvision's own versions are patched to
 raise: your code must compute them. Where your output is one that a common
 mistake gives on the same inputs (also recorded), the message names that
-mistake. More tests, on random inputs, are graded on Gradescope only.
+mistake. The NMS tests give your ``nms`` the recorded IoU of their boxes in
+place of your ``box_iou``, so that a mistake in ``box_iou`` costs the
+``box_iou`` tests only. More tests, on random inputs, are graded on
+Gradescope only.
 ``replace_predictors`` is checked on ``maskrcnn_resnet50_fpn`` built on the
 ``meta`` device (no weights in memory) and on a small Mask R-CNN that takes a
 training step.

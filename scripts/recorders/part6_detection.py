@@ -9,6 +9,10 @@ with the sentence a student who made it reads. Only the mistakes whose
 output differs from the solution's are recorded; mistakes that give the same
 wrong output on a case share one fingerprint, whose sentence names them all.
 
+Every NMS case also records the IoU matrix of its boxes (``iou``): the NMS
+tests give the student's ``nms`` a lookup of it in place of the student's
+``box_iou``, so that a wrong IoU costs the ``box_iou`` tests only.
+
 The case for tied scores records every answer that some order of the tied
 boxes gives (NMS may take equal scores in either order), computed by the
 solution with the ties broken each possible way.
