@@ -93,12 +93,15 @@ def top_activating_patches(
     Args:
         model: an ``nn.Sequential`` of layers, as :func:`receptive_field`
             takes them (for example a network's ``features``). It is run as
-            given (put it in eval mode first if it has dropout or batch norm).
+            given (put it in eval mode first if it has dropout or batch norm):
+            the function leaves the mode of every layer, and the
+            ``requires_grad`` of every parameter, as they were.
         layer: index into ``model``: the activations are the output of
             ``model[layer]``, that is of ``model[: layer + 1]``, an
             ``(N, channels, h, w)`` tensor.
         channel: which of its channels.
-        images: ``(N, C, H, W)`` input images.
+        images: ``(N, C, H, W)`` input images, of the model's floating-point
+            dtype (``float32``, ``float64``, ...); ``H`` and ``W`` may differ.
         k: how many patches, ``1 <= k <= N``.
 
     Returns:

@@ -52,7 +52,10 @@ def recorded() -> dict:
 # {"kind": "Conv2d", "in_channels": 1, "out_channels": 1, "kernel_size": 3, "stride": 2}.
 LAYER_KINDS = {
     kind.__name__: kind
-    for kind in (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, nn.ReLU, nn.BatchNorm2d, nn.Dropout, nn.Dropout2d, nn.Identity)
+    for kind in (
+        nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, nn.ReLU, nn.BatchNorm2d, nn.Dropout, nn.Dropout2d, nn.Identity,
+        nn.LeakyReLU, nn.Sigmoid, nn.Tanh,
+    )
 }
 
 
@@ -104,7 +107,11 @@ def student_field(submission, layers) -> tuple[int, int, float]:
     size, jump, start = result
     check_type(size, int, f"the size of {what}", "size is a whole number of pixels: a Python int")
     check_type(jump, int, f"the jump of {what}", "jump is the product of the strides: a Python int")
-    check_type(start, (float, int), f"the start of {what}", "start is a number of pixels: a Python float such as 0.5")
+    check_type(
+        start, float, f"the start of {what}",
+        "start is a Python float, also when it is a whole number (ReceptiveField(1, 1, 0.0) with no layers): "
+        "begin with start = 0.0, not 0",
+    )  # fmt: skip
     return size, jump, start
 
 
@@ -162,7 +169,8 @@ def test_receptive_field_of_one_convolution(submission):
 
 @pytest.mark.points(1)
 def test_receptive_field_pixelwise_layers_change_nothing(submission):
-    # No layer at all, ReLU, BatchNorm2d, Dropout and Dropout2d, in a list and in an nn.Sequential.
+    # No layer at all, ReLU, BatchNorm2d, Dropout, Dropout2d, Identity, LeakyReLU, Sigmoid and Tanh, in a list and in an
+    # nn.Sequential.
     check_recorded_fields(submission, "pixel-wise layers")
 
 
@@ -254,12 +262,14 @@ def detector_model(seed: int | None = None) -> nn.Sequential:
     return model.eval()
 
 
-def planted_images(places: list, seed: int) -> torch.Tensor:
+def planted_images(
+    places: list, seed: int, height: int = IMAGE_SIZE, width: int = IMAGE_SIZE, dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
     """Noise images with pattern ``c`` times ``amplitude`` at pixel ``(4 y, 4 x)``, one ``(c, y, x, amplitude)`` per image."""
-    images = 0.05 * noise((len(places), 3, IMAGE_SIZE, IMAGE_SIZE), seed)
+    images = 0.05 * noise((len(places), 3, height, width), seed)
     for image, (c, y, x, amplitude) in zip(images, places):
         image[:, 4 * y : 4 * y + 5, 4 * x : 4 * x + 5] += amplitude * PATTERNS[c]
-    return images
+    return images.to(dtype)
 
 
 def call_patches(submission, model, layer: int, channel: int, images: torch.Tensor, k: int):
@@ -345,6 +355,12 @@ def patch_hint(number: int, where, expected: list, places: list, channel: int, s
     n, found_top, found_left = where
     ranked = [position[0] for position in expected]
     if n != ranked[number]:
+        if n == number:
+            return (
+                f"patch {number} is cut from image {number}, images[{number}]: the rank of the patch is not the "
+                f"index of its image; cut patch {number} from the image that gave activations[{number}], "
+                f"image {ranked[number]}"
+            )
         if n in ranked:
             return (
                 f"patch {number} is the patch of rank {ranked.index(n)}: order the patches by decreasing "
@@ -384,7 +400,9 @@ def check_planted_patches(submission, name: str, what: str) -> None:
     case = recorded()[name]
     places, channel, k, size = case["places"], case["channel"], case["k"], case["size"]
     expected = [list(position) for position in case["expected"]]
-    model, images = detector_model(), planted_images(places, case["seed"])
+    height, width = case.get("height", IMAGE_SIZE), case.get("width", IMAGE_SIZE)
+    dtype = getattr(torch, case.get("dtype", "float32"))
+    model, images = detector_model().to(dtype), planted_images(places, case["seed"], height, width, dtype)
     (patches, _), call = call_patches(submission, model, LAYER, channel, images, k)
     check_tensor(patches, f"the patches of {call}")
     found = placement(patches, images)
@@ -396,7 +414,12 @@ def check_planted_patches(submission, name: str, what: str) -> None:
         "of the whole model instead of the layers up to and including model[layer], or a mistake in receptive_field "
         "(see its tests)",
     )  # fmt: skip
-    check_tensor(patches, f"the patches of {call}", dtype=images.dtype, likely="cut the patches out of the images as they are")
+    check_tensor(
+        patches, f"the patches of {call}", dtype=images.dtype,
+        likely=f"the patches must have the images' dtype ({images.dtype}): a tensor made with torch.zeros(...) or "
+        "torch.empty(...) is float32 unless given dtype=images.dtype, and .float() converts; cut the patches out of "
+        "the images as they are",
+    )  # fmt: skip
     check_no_gradient(patches, f"the patches of {call}")
     for number, (where, (n, top, left)) in enumerate(zip(found["positions"], expected)):
         if where is None or list(where) != [n, top, left]:
@@ -427,3 +450,52 @@ def test_top_patches_rank_by_the_requested_channel(submission):
 def test_top_patches_are_zero_padded_at_the_border(submission):
     # Units in the first row or column: their fields start before the image.
     check_planted_patches(submission, "border", "planted at the top and left borders")
+
+
+@pytest.mark.points(0.5)
+def test_top_patches_of_non_square_images(submission):
+    # Images 44 pixels high and 30 wide: maps of 10 x 7 units; fields leave the image at the bottom and the right.
+    check_planted_patches(submission, "non-square images", "channel 0 fires on the 'F', in images 44 x 30")
+
+
+@pytest.mark.points(0.5)
+def test_top_patches_keep_the_images_dtype(submission):
+    # float64 images and a float64 model: the patches are float64 too.
+    check_planted_patches(submission, "float64 images", "float64 images and model")
+
+
+def model_state(model: nn.Module) -> dict:
+    """What the function must leave as it is: each module's mode and each parameter's requires_grad."""
+    return {
+        "mode": {name or "model": module.training for name, module in model.named_modules()},
+        "requires_grad": {name: parameter.requires_grad for name, parameter in model.named_parameters()},
+    }
+
+
+@pytest.mark.points(0.5)
+def test_top_patches_leave_the_model_as_given(submission):
+    # A model in train mode whose first convolution's weight is frozen: the call changes neither.
+    model = detector_model()
+    model.train()
+    model[0].weight.requires_grad_(False)
+    before = model_state(model)
+    call_patches(submission, model, LAYER, 0, planted_images([(0, 2, 3, 2.0), (1, 1, 1, 2.0)], seed=6), 1)
+    after = model_state(model)
+    for name, training in before["mode"].items():
+        if after["mode"][name] != training:
+            fail(
+                f"top_activating_patches to run the model as given: {name} still in {'train' if training else 'eval'} "
+                "mode after the call",
+                f"{name} in {'train' if after['mode'][name] else 'eval'} mode",
+                "the model's mode is the caller's choice (the docstring: put it in eval mode first): do not call "
+                "model.eval() or model.train(), on the model or on a slice of it (a slice shares its layers)",
+            )
+    for name, requires_grad in before["requires_grad"].items():
+        if after["requires_grad"][name] != requires_grad:
+            fail(
+                f"top_activating_patches to leave requires_grad of every parameter as it was: {name} with "
+                f"requires_grad={requires_grad}",
+                f"requires_grad={after['requires_grad'][name]}",
+                "freezing the model (requires_grad_(False)), or unfreezing it afterwards, changes the caller's "
+                "parameters: compute the activations under torch.no_grad() instead, which changes nothing",
+            )

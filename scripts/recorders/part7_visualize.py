@@ -14,6 +14,7 @@ recorder refuses to write a solution's field that differs from them.
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from autograder import test_part7_visualize as public
@@ -39,6 +40,9 @@ FIELD_MISTAKES = {
     "start at the field's corner": "start is the field's top-left corner; it must be its centre, corner + (size - 1) / 2",
     "start rounded down": "start is rounded down (// 2 instead of / 2): with an even size, start is a half-integer "
     "such as 0.5",
+    "start begins as an int": "start begins as the int 0: it is a Python float, 0.0 with no layers",
+    "dilation read from AvgPool2d": "the dilation is read from every pooling layer, but nn.AvgPool2d has none: "
+    "its dilation is 1",
 }
 PATCH_MISTAKES = {
     "patch cut from the field's centre as its corner": "the crop starts at the centre of the unit's field, "
@@ -61,6 +65,17 @@ PATCH_MISTAKES = {
     "output of model[layer], that is of model[: layer + 1]",
     "several patches from one image": "several patches from one image: the k largest values over all positions of "
     "all images. Take each image's largest value first, then the k images where it is largest",
+    "flat position unravelled with the map's height": "the flat position is unravelled with the map's height: in an "
+    "h x w map flattened row by row, position p is row p // w and column p % w (w, the map's width)",
+    "image's width taken for its height": "the patch's height is computed from the image's width: images are "
+    "(N, C, H, W), and H and W may differ",
+    "patch cut from the image of its rank": "patch i is cut from images[i]: the rank of the patch is not the index of "
+    "its image. Cut patch i from the image that gave activations[i]",
+    "patches allocated as float32 zeros": "the patches are float32 whatever the images' dtype: a tensor made with "
+    "torch.zeros(...) is float32 unless given dtype=images.dtype",
+    "model put in eval mode": "the model was put in eval mode: run it as given",
+    "model frozen instead of no_grad": "the model's parameters were frozen: compute under torch.no_grad() instead",
+    "every parameter unfrozen after the call": "every parameter's requires_grad was set to True: leave it as it was",
 }
 
 
@@ -103,6 +118,7 @@ FIELD_CASES = {
         ([], False, (1, 1, 0.0)),
         ([RELU, layer("BatchNorm2d", num_features=1), layer("Dropout", p=0.5)], False, (1, 1, 0.0)),
         ([conv(5, stride=2), layer("BatchNorm2d", num_features=1), layer("ReLU", inplace=True), layer("Dropout2d", p=0.1)], True, (5, 2, 2.0)),
+        ([layer("Identity"), layer("LeakyReLU", negative_slope=0.1), layer("Sigmoid"), layer("Tanh")], False, (1, 1, 0.0)),
     ],
     "padding": [
         ([conv(3, padding=1)], False, (3, 1, 0.0)),
@@ -127,6 +143,8 @@ FIELD_CASES = {
         ([pool("AvgPool2d", 3, stride=2, padding=1)], False, (3, 2, 0.0)),
         ([conv(3, padding=1), pool("MaxPool2d", 2), conv(3, padding=1), pool("MaxPool2d", 2)], False, (10, 4, 1.5)),
         ([conv(3), pool("AvgPool2d", 2), conv(3), pool("MaxPool2d", 3, stride=2)], False, (12, 4, 5.5)),
+        # The docstring's example: conv 3 (size 3, jump 2, start 0.0), then a 2 x 2 pooling (5, 4, 0.0 + 0.5 * 2).
+        ([conv(3, stride=2, padding=1, channels=3) | {"out_channels": 8}, pool("MaxPool2d", 2)], False, (5, 4, 1.0)),
     ],
     "tuple settings": [
         ([pool("MaxPool2d", (3, 3), stride=(2, 2), padding=(1, 1))], False, (3, 2, 0.0)),
@@ -165,7 +183,10 @@ def fingerprints(run, solution_output, mistake, same, about_patches: bool) -> li
     found: list[dict] = []
     # In a check of patches, the mistakes of top_activating_patches itself are named first.
     for mutant in sorted(MUTANTS, key=lambda m: about_patches and m.name in FIELD_MISTAKES):
-        output = run(mistake(mutant.name))
+        try:
+            output = run(mistake(mutant.name))
+        except (AttributeError, RuntimeError, TypeError, ValueError):  # a mistake that raises names itself
+            continue
         if same(output, solution_output):
             continue
         text = sentence(mutant.name, about_patches)
@@ -194,14 +215,19 @@ def record_fields(solution, mistake, stacks, hand_fields: list) -> dict:
 
 ACTIVATIONS = {"channel": 1, "k": 5, "model_seed": 1, "images": 12, "images_seed": 2}
 
-# (recorded name, planted places (pattern, y, x, amplitude), channel, k, noise seed)
+# (recorded name, planted places (pattern, y, x, amplitude), channel, k, noise seed, other settings of the images)
 PLANTED_CASES = {
     # The 'F' in five images, at different places and strengths; the strongest image holds a diamond.
-    "planted pattern": ([(0, 2, 3, 1.75), (0, 4, 1, 2.25), (0, 1, 2, 1.25), (0, 5, 5, 2.0), (0, 3, 4, 1.0), (1, 3, 2, 2.5), (1, 1, 5, 2.0), (1, 4, 3, 1.5)], 0, 3, 3),
+    "planted pattern": ([(0, 2, 3, 1.75), (0, 4, 1, 2.25), (0, 1, 2, 1.25), (0, 5, 5, 2.0), (0, 3, 4, 1.0), (1, 3, 2, 2.5), (1, 1, 5, 2.0), (1, 4, 3, 1.5)], 0, 3, 3, {}),
     # Diamonds, weaker than the 'F's of other images.
-    "requested channel": ([(0, 2, 2, 2.75), (1, 4, 2, 1.5), (0, 5, 1, 2.25), (1, 2, 5, 2.0), (1, 3, 3, 1.25), (0, 1, 4, 3.0), (1, 5, 4, 1.75)], 1, 3, 4),
+    "requested channel": ([(0, 2, 2, 2.75), (1, 4, 2, 1.5), (0, 5, 1, 2.25), (1, 2, 5, 2.0), (1, 3, 3, 1.25), (0, 1, 4, 3.0), (1, 5, 4, 1.75)], 1, 3, 4, {}),
     # Units in the first row or column, whose fields start 2 pixels before the image.
-    "border": ([(0, 0, 4, 2.0), (0, 3, 0, 2.5), (0, 2, 2, 1.0), (1, 0, 0, 2.25), (0, 0, 0, 1.75)], 0, 3, 5),
+    "border": ([(0, 0, 4, 2.0), (0, 3, 0, 2.5), (0, 2, 2, 1.0), (1, 0, 0, 2.25), (0, 0, 0, 1.75)], 0, 3, 5, {}),
+    # 44 x 30 images: 10 x 7 units; unit (9, 0)'s field, rows 34 to 43, leaves the image at the bottom, and unit
+    # (2, 6)'s, columns 22 to 31, at the right.
+    "non-square images": ([(0, 9, 0, 2.5), (0, 2, 6, 2.25), (0, 5, 2, 2.0), (0, 1, 4, 1.0), (1, 3, 5, 2.75)], 0, 3, 7, {"height": 44, "width": 30}),
+    # float64 images and model.
+    "float64 images": ([(1, 2, 4, 1.5), (0, 3, 1, 2.5), (0, 5, 2, 2.0), (0, 1, 5, 1.25)], 0, 2, 8, {"dtype": "float64"}),
 }
 
 
@@ -219,8 +245,10 @@ def record_activations(solution, mistake, layer: int) -> dict:
     }
 
 
-def record_planted(solution, mistake, places, channel: int, k: int, seed: int) -> dict:
-    model, images = public.detector_model(), public.planted_images(places, seed)
+def record_planted(solution, mistake, places, channel: int, k: int, seed: int, settings: dict) -> dict:
+    dtype = getattr(torch, settings.get("dtype", "float32"))
+    height, width = settings.get("height", public.IMAGE_SIZE), settings.get("width", public.IMAGE_SIZE)
+    model, images = public.detector_model().to(dtype), public.planted_images(places, seed, height, width, dtype)
 
     def run(module):
         return public.placement(module.top_activating_patches(model, public.LAYER, channel, images.clone(), k)[0], images)
@@ -237,6 +265,7 @@ def record_planted(solution, mistake, places, channel: int, k: int, seed: int) -
         "channel": channel,
         "k": k,
         "seed": seed,
+        **settings,
         "size": field.size,
         "expected": expected["positions"],
         "fingerprints": fingerprints(run, expected, mistake, public.same_placement, True),
@@ -263,6 +292,6 @@ def record(solution, mistake) -> dict:
     }
     for layer in (0, 2, 3):
         cases[f"activations after layer {layer}"] = record_activations(solution, mistake, layer)
-    for name, (places, channel, k, seed) in PLANTED_CASES.items():
-        cases[name] = record_planted(solution, mistake, places, channel, k, seed)
+    for name, (places, channel, k, seed, settings) in PLANTED_CASES.items():
+        cases[name] = record_planted(solution, mistake, places, channel, k, seed, settings)
     return cases

@@ -166,6 +166,92 @@ MUTANTS = [
         "test_top_patches_activations_are_the_recorded_largest_per_image[3]",
         "several patches from one image",
     ),
+    Mutant(
+        "start begins as an int",
+        "visualize",
+        (("    size, jump, start = 1, 1, 0.0\n", "    size, jump, start = 1, 1, 0\n"),),
+        "test_receptive_field_pixelwise_layers_change_nothing",
+        "begin with start = 0.0, not 0",
+    ),
+    Mutant(
+        "dilation read from AvgPool2d",
+        "visualize",
+        (('_side(getattr(layer, "dilation", 1))', "_side(layer.dilation)"),),
+        "test_receptive_field_of_pooling_layers",
+        "'AvgPool2d' object has no attribute 'dilation'",
+    ),
+    Mutant(
+        "flat position unravelled with the map's height",
+        "visualize",
+        (("divmod(where[n].item(), maps.shape[2])", "divmod(where[n].item(), maps.shape[1])"),),
+        "test_top_patches_of_non_square_images",
+        "unravelled with the map's height",
+    ),
+    Mutant(
+        "image's width taken for its height",
+        "visualize",
+        (("    height, width = images.shape[2:]\n", "    height = width = images.shape[3]\n"),),
+        "test_top_patches_of_non_square_images",
+        "the patch's height is computed from the image's width",
+    ),
+    Mutant(
+        "patch cut from the image of its rank",
+        "visualize",
+        (
+            ("    for n in order.tolist():\n", "    for i, n in enumerate(order.tolist()):\n"),
+            ("patches.append(F.pad(images[n],", "patches.append(F.pad(images[i],"),
+        ),
+        "test_top_patches_show_the_planted_pattern",
+        "the rank of the patch is not the index of its image",
+    ),
+    Mutant(
+        "patches allocated as float32 zeros",
+        "visualize",
+        (
+            (
+                "    patches = []\n    for n in order.tolist():\n",
+                (
+                    "    patches = torch.zeros(k, images.shape[1], field.size, field.size)\n"
+                    "    for i, n in enumerate(order.tolist()):\n"
+                ),
+            ),
+            (
+                CROP_LOOP.split("        # Negative padding crops")[1].split("\n", 1)[1],
+                (
+                    "        patches[i] = F.pad(images[n], (-left, left + field.size - width, -top, top + field.size - height))\n"
+                    "    return patches, activations\n"
+                ),
+            ),
+        ),
+        "test_top_patches_keep_the_images_dtype",
+        "is float32 unless given dtype=images.dtype",
+    ),
+    Mutant(
+        "model put in eval mode",
+        "visualize",
+        ((SLICE, "    layers = model[: layer + 1].eval()\n"),),
+        "test_top_patches_leave_the_model_as_given",
+        "do not call model.eval() or model.train()",
+    ),
+    Mutant(
+        "model frozen instead of no_grad",
+        "visualize",
+        (("    with torch.no_grad():\n" + MAPS, "    model.requires_grad_(False)\n" + MAPS[4:]),),
+        "test_top_patches_leave_the_model_as_given",
+        "compute the activations under torch.no_grad() instead",
+    ),
+    Mutant(
+        "every parameter unfrozen after the call",
+        "visualize",
+        (
+            (
+                "    with torch.no_grad():\n" + MAPS,
+                "    model.requires_grad_(False)\n" + MAPS[4:] + "    model.requires_grad_(True)\n",
+            ),
+        ),
+        "test_top_patches_leave_the_model_as_given",
+        "requires_grad=False",
+    ),
 ]
 
 VARIANTS = [
@@ -222,6 +308,113 @@ VARIANTS = [
     tops, lefts = (corner + rows * field.jump).tolist(), (corner + columns * field.jump).tolist()
     patches = [padded[i, :, t : t + field.size, l : l + field.size] for i, (t, l) in enumerate(zip(tops, lefts))]
     return torch.stack(patches), activations
+""",
+            ),
+        ),
+    ),
+    Variant(
+        # The field's first row tracked instead of its centre; the centre worked out once, at the end.
+        "receptive field tracked by its first pixel",
+        "visualize",
+        (
+            (
+                RECURRENCE,
+                """    size, jump, first = 1, 1, 0  # first: the first row (and column) of unit 0's field
+    for layer in layers:
+        if not isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+            continue
+        kernel, stride, padding = (_side(getattr(layer, name)) for name in ("kernel_size", "stride", "padding"))
+        dilation = 1 if isinstance(layer, nn.AvgPool2d) else _side(layer.dilation)
+        first -= padding * jump
+        size += (kernel - 1) * dilation * jump
+        jump *= stride
+    return ReceptiveField(size, jump, first + (size - 1) / 2)
+""",
+            ),
+        ),
+    ),
+    Variant(
+        # One layer's update as a function of the field before it, folded over the layers.
+        "receptive field folded with functools.reduce",
+        "visualize",
+        (
+            (
+                RECURRENCE,
+                """    from functools import reduce
+
+    def through(field: ReceptiveField, layer) -> ReceptiveField:
+        if not isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+            return field
+        span = (_side(layer.kernel_size) - 1) * _side(getattr(layer, "dilation", 1))
+        return ReceptiveField(
+            field.size + span * field.jump,
+            field.jump * _side(layer.stride),
+            field.start + (span / 2 - _side(layer.padding)) * field.jump,
+        )
+
+    return reduce(through, layers, ReceptiveField(1, 1, 0.0))
+""",
+            ),
+        ),
+    ),
+    Variant(
+        # All the patches at once: row and column index grids, clamped into the image, zeros where they leave it.
+        "patches gathered with index grids",
+        "visualize",
+        (
+            (
+                CROP_LOOP,
+                """    height, width = images.shape[2:]
+    corner = round(field.start - (field.size - 1) / 2)
+    rows, columns = where[order] // maps.shape[2], where[order] % maps.shape[2]
+    offsets = torch.arange(field.size)
+    r = corner + rows[:, None] * field.jump + offsets  # (k, size): each patch's image rows
+    c = corner + columns[:, None] * field.jump + offsets
+    inside = ((r >= 0) & (r < height))[:, :, None] & ((c >= 0) & (c < width))[:, None, :]  # (k, size, size)
+    picked = images[order[:, None, None], :, r.clamp(0, height - 1)[:, :, None], c.clamp(0, width - 1)[:, None, :]]
+    patches = torch.where(inside[:, None], picked.permute(0, 3, 1, 2), 0)  # (k, C, size, size)
+    return patches, activations
+""",
+            ),
+        ),
+    ),
+    Variant(
+        # argmax and gather per image, a full sort cut to k, and torch.unravel_index for (y, x).
+        "strongest units by argmax, sort and unravel_index",
+        "visualize",
+        (
+            (
+                BEST + TOP_K,
+                """    flat = maps.reshape(len(maps), -1)
+    where = flat.argmax(dim=1)
+    best = flat.gather(1, where[:, None]).squeeze(1)
+    activations, order = torch.sort(best, descending=True)
+    activations, order = activations[:k], order[:k]
+""",
+            ),
+            (
+                "        y, x = divmod(where[n].item(), maps.shape[2])\n",
+                "        y, x = (int(i) for i in torch.unravel_index(where[n], maps.shape[1:]))\n",
+            ),
+        ),
+    ),
+    Variant(
+        # A zero canvas of the images' dtype, and the part of each field inside its image copied in.
+        "patches copied into a zero canvas",
+        "visualize",
+        (
+            (
+                CROP_LOOP,
+                """    height, width = images.shape[2:]
+    corner = round(field.start - (field.size - 1) / 2)
+    patches = images.new_zeros(k, images.shape[1], field.size, field.size)
+    for i, n in enumerate(order.tolist()):
+        y, x = divmod(where[n].item(), maps.shape[2])
+        top, left = corner + y * field.jump, corner + x * field.jump
+        r0, r1 = max(top, 0), min(top + field.size, height)  # the rows of the field inside the image
+        c0, c1 = max(left, 0), min(left + field.size, width)
+        patches[i, :, r0 - top : r1 - top, c0 - left : c1 - left] = images[n, :, r0:r1, c0:c1]
+    return patches, activations
 """,
             ),
         ),
