@@ -15,6 +15,11 @@ import pytest
 from tests.grader_run import GraderRun, batches, node_of, part_test_files, run_batches
 from tests.mutants import MUTANTS, VARIANTS, Variant
 
+# The first mutant test and the first variant test each grade the whole catalogue in their fixture's setup
+# (over 180 mutants in about 45 grader runs; about 47 variants in 9 runs of whole parts): longer than the
+# project's default limit per test on a busy machine.
+pytestmark = pytest.mark.timeout(2700)
+
 
 def selected(request, parameter: str) -> list[Variant]:
     """The edits whose tests this session runs (all of them, unless ``-k`` or node ids chose some)."""
