@@ -126,9 +126,11 @@ MUTANTS = [
             ("        return self.classifier(x)\n", "        for layer in self.classifier:\n            x = layer(x)\n        return x\n"),
         ),
         "test_parameter_count",
-        "layers kept in a plain Python container are not registered: the model's parameters, .to(device), .train() "
-        "and .eval() never see them. Wrap them in nn.Sequential(...) (or nn.ModuleList / nn.ModuleDict) "
-        "(self.classifier (list))",
+        (
+            "layers kept in a plain Python container are not registered: the model's parameters, .to(device), "
+            ".train() and .eval() never see them. Wrap them in nn.Sequential(...) (or nn.ModuleList / nn.ModuleDict) "
+            "(self.classifier (list))"
+        ),
     ),
     Mutant(
         # Only the size differs: no layer kept in a plain container, so the hint must not say one is.
