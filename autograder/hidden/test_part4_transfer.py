@@ -15,11 +15,11 @@ import torchvision
 from torch import nn
 
 from autograder.checks import check_tensor, fail, kind_of
+from autograder.test_part4_transfer import CPU
 from dlcv.backbone import pretrained_backbone
 from dlcv.data import Split, make_loader
 from dlcv.digit_tasks import target_task
 
-CPU = torch.device("cpu")
 TOLERANCE = {"rtol": 1e-4, "atol": 1e-4}
 
 # ---------------------------------------------------------------- extract_features

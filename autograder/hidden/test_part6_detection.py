@@ -21,48 +21,20 @@ import torch
 import torch.nn.functional as F
 import torchvision
 
-from autograder.checks import check_tensor, check_type, fail
+from autograder.checks import check_tensor, fail
 from autograder.examples import Draw, examples, noise
-from autograder.forbidden_calls import ForbiddenCall, forbidding
+from autograder.test_part6_detection import (
+    IOU_TOLERANCE,
+    ROI_TOLERANCE,
+    STEPS,
+    call,
+    check_shape,
+)
 
-# torchvision's versions of what the student writes, patched to raise while student code runs (the same lists as
-# the public tests', which this file does not import: a hidden test stands on its own).
-TORCHVISION_FUNCTIONS = {
-    "torchvision.ops.boxes": (
-        "box_iou", "_box_inter_union", "box_area", "generalized_box_iou", "distance_box_iou", "complete_box_iou",
-        "_box_diou_iou", "nms", "batched_nms", "_batched_nms_coordinate_trick", "_batched_nms_vanilla",
-    ),
-    "torchvision.ops._utils": ("_loss_inter_union", "convert_boxes_to_roi_format"),
-    "torchvision.ops.roi_align": ("roi_align", "_roi_align", "_bilinear_interpolate", "RoIAlign"),
-    "torchvision.ops.roi_pool": ("roi_pool", "RoIPool"),
-    "torchvision.ops.poolers": ("MultiScaleRoIAlign", "_multiscale_roi_align"),
-}
-TORCHVISION_OPERATORS = {"torchvision": ("nms", "roi_align", "roi_pool")}
-
-IOU_TOLERANCE = 1e-5  # IoU lies in [0, 1]; float32 rounding in another order of operations stays below 1e-6
-ROI_TOLERANCE = 1e-4  # features of size ~1 to 100, averaged: absolute plus relative tolerance
 THRESHOLDS = (0.0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 1.0)  # exact in float32, so IoU == threshold is exact too
 
 
 # ---------------------------------------------------------------- calling the student's functions
-
-
-def call(submission, name: str, *args, **kwargs):
-    """``detection.<name>(*args, **kwargs)``, with torchvision's own versions patched to raise while it runs."""
-    function = submission.get(f"detection.{name}")
-    with forbidding(TORCHVISION_FUNCTIONS, TORCHVISION_OPERATORS) as calls:
-        try:
-            result = function(*args, **kwargs)
-        except ForbiddenCall:
-            pass  # recorded in calls; reported below, outside the handler
-    if calls:
-        fail(
-            f"detection.{name} to compute its result from tensor operations",
-            f"a call to {calls[0]}",
-            f"do not call torchvision's {name} (or its helpers) in detection.py: the exercise is to write it; "
-            "the autograder compares your result with torchvision's",
-        )
-    return result
 
 
 def show(values: torch.Tensor) -> str:
@@ -175,15 +147,6 @@ def iou_mistake(boxes1, boxes2, found: torch.Tensor) -> str:
         "entry [i, j] must be the IoU of boxes1[i] and boxes2[j]: intersection / (area1 + area2 - intersection), "
         "with the intersection's sides clamped at 0 and no + 1",
     )
-
-
-def check_shape(value, shape: tuple, what: str, likely: str, dtype: torch.dtype | None = None) -> None:
-    """Type, shape and dtype of a returned tensor, not its values (``meta`` tensors have none to check)."""
-    check_type(value, torch.Tensor, what, likely)
-    if tuple(value.shape) != shape:
-        fail(f"{what} of shape {shape}", f"shape {tuple(value.shape)}", likely)
-    if dtype is not None and value.dtype != dtype:
-        fail(f"{what} of dtype {dtype}", f"dtype {value.dtype}", likely)
 
 
 def check_iou(submission, boxes1: torch.Tensor, boxes2: torch.Tensor) -> None:
@@ -566,18 +529,6 @@ def roi_align_candidates(features, rois, output_size, spatial_scale, sampling_ra
         "points outside the feature map were read as 0 (zero padding): a point within one cell of the map "
         "(-1 <= y <= H, -1 <= x <= W) is first clamped onto it and takes the border's value"
     )
-
-
-STEPS = (
-    "follow the docstring's steps 1-5: box coordinates times spatial_scale (minus 0.5 if aligned), bins of equal "
-    "size, a grid of sampling points at the centres of equal sub-cells of each bin, bilinear interpolation "
-    "(points more than one cell outside the map are 0, the others clamped onto it), the average over each bin"
-)
-OUTSIDE_RULES = (
-    "the rules for points outside the feature map (steps 4 and 5): a point more than one cell outside "
-    "(y < -1 or y > H, x < -1 or x > W) has value 0; any other point is clamped onto the map (y to [0, H - 1], "
-    "x to [0, W - 1]) and takes the border's values; every point, outside or not, counts in the bin's average"
-)
 
 
 def roi_align_mistake(features, boxes, output_size, spatial_scale, sampling_ratio, aligned, found, otherwise=STEPS) -> str:

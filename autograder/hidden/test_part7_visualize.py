@@ -20,36 +20,21 @@ from torch import nn
 
 from autograder.checks import check_tensor, check_type, fail
 from autograder.examples import Draw, examples, noise
-
-GEOMETRIC = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)
-
+from autograder.test_part7_visualize import (
+    GEOMETRIC,
+    IMAGE_SIZE,
+    LAYER,
+    NAMES,
+    PATTERNS,
+    check_no_gradient,
+    describe,
+    side,
+    student_field,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Receptive fields
 # ---------------------------------------------------------------------------------------------
-
-
-def side(value) -> int:
-    """One side of a square layer's setting (int or pair)."""
-    return value[0] if isinstance(value, tuple) else value
-
-
-def describe(layers) -> str:
-    """``[Conv2d(kernel_size=3, stride=2, padding=1), ReLU, MaxPool2d(kernel_size=2)]``: settings that differ from the defaults."""
-    shown = []
-    for layer in layers:
-        name = type(layer).__name__
-        if isinstance(layer, GEOMETRIC):
-            kernel = side(layer.kernel_size)
-            defaults = {"stride": 1 if isinstance(layer, nn.Conv2d) else kernel, "padding": 0, "dilation": 1}
-            shown_settings = [f"kernel_size={kernel}"] + [
-                f"{key}={side(getattr(layer, key))}"
-                for key, default in defaults.items()
-                if hasattr(layer, key) and side(getattr(layer, key)) != default
-            ]
-            name += f"({', '.join(shown_settings)})"
-        shown.append(name)
-    return "[" + ", ".join(shown) + "]"
 
 
 # The mistakes the diagnosis recognises, and what to tell a student who made one.
@@ -95,22 +80,6 @@ def field_with(layers, mistake: str | None = None) -> tuple[int, int, float]:
 def show(field: tuple) -> str:
     size, jump, start = field
     return f"ReceptiveField(size={size}, jump={jump}, start={start!r})"
-
-
-def student_field(submission, layers) -> tuple[int, int, float]:
-    """``receptive_field(layers)``, checked to be a ReceptiveField of an int, an int and a number."""
-    result = submission.get("visualize.receptive_field")(layers)
-    what = f"receptive_field({describe(layers)})"
-    check_type(result, submission.get("visualize.ReceptiveField"), what, "return ReceptiveField(size, jump, start)")
-    size, jump, start = result
-    check_type(size, int, f"the size of {what}", "size is a whole number of pixels: a Python int")
-    check_type(jump, int, f"the jump of {what}", "jump is the product of the strides: a Python int")
-    check_type(
-        start, float, f"the start of {what}",
-        "start is a Python float, also when it is a whole number (ReceptiveField(1, 1, 0.0) with no layers): "
-        "begin with start = 0.0, not 0",
-    )  # fmt: skip
-    return size, jump, start
 
 
 def likely_mistake(cases, expected_fields) -> str:
@@ -271,18 +240,6 @@ def test_receptive_field_matches_gradients_of_random_layer_stacks(submission):
 # Top activating patches
 # ---------------------------------------------------------------------------------------------
 
-# Two 5 x 5 patterns: an 'F' and a diamond. Each one's detector responds little to it shifted by 3 pixels or more,
-# so only the unit that sees the pattern where it was planted fires strongly.
-PATTERNS = torch.tensor(
-    [
-        [[1, 1, 1, 1, 0], [1, 0, 0, 0, 0], [1, 1, 1, 0, 0], [1, 0, 0, 0, 0], [1, 0, 0, 0, 0]],
-        [[0, 0, 1, 0, 0], [0, 1, 0, 1, 0], [1, 0, 0, 0, 1], [0, 1, 0, 1, 0], [0, 0, 1, 0, 0]],
-    ],
-    dtype=torch.float32,
-)
-NAMES = ("an 'F'", "a diamond")
-IMAGE_SIZE = 32
-LAYER = 4  # the ReLU after the second convolution
 # model[:5]'s field, by hand: conv (5, 1, 2.0); pool (6, 2, 2.5); conv (6 + 2 * 2, 2 * 2, 2.5 + (1 - 1) * 2).
 FIELD = (10, 4, 2.5)
 CORNER = -2  # first row of unit 0's field: 2.5 - (10 - 1) / 2
@@ -347,11 +304,6 @@ def call_patches(submission, model, layer: int, channel: int, images: torch.Tens
     if len(result) != 2:
         fail(f"{what} to return 2 values (patches, activations)", f"{len(result)}")
     return result, what
-
-
-def check_no_gradient(value: torch.Tensor, what: str) -> None:
-    if value.requires_grad:
-        fail(f"{what} to have no gradient", "a tensor that requires grad", "run the model under torch.no_grad()")
 
 
 def maxima(model: nn.Sequential, stop: int, channel: int | None, images: torch.Tensor) -> torch.Tensor:
