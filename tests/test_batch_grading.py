@@ -6,6 +6,8 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
+from pathlib import Path
 
 import pytest
 
@@ -133,9 +135,28 @@ def test_plain_folder_layout_uses_folder_names(tmp_path):
     assert [(s.id, s.names) for s in find_submissions(tmp_path)] == [("alice", []), ("bob", [])]
 
 
+def graders_running() -> set[int]:
+    """Processes of grade.py's graders (and the test processes forked from them) now running."""
+    running = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if entry.name.isdigit() and b"pytest autograder/" in command and b"/dlcv-grade-" in command:
+            running.add(int(entry.name))
+    return running
+
+
 def test_a_grading_past_its_time_is_stopped_with_results(tmp_path):
     (submit(tmp_path / "hang", "solutions") / MODULES[0]).write_text(HANG)
     submission = find_submissions(tmp_path)[0]
+    before = graders_running()
     document = grade_one(submission, tmp_path / "out", timeout=3, grader_args=["-k", cheap_tests()])
     assert "Grading was stopped after 3 s" in document["output"]
     load_results(tmp_path / "out" / "results" / "hang" / "results.json", allow_no_tests=True)
+    # Nothing it started runs on: not the grader, not the test process stuck in the submission's loop.
+    deadline = time.monotonic() + 10
+    while graders_running() - before and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not graders_running() - before, "a stopped grading left processes running"

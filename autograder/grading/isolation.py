@@ -256,6 +256,12 @@ def _confine(limits: Limits, confinement: Confinement) -> list[str]:
         os.setgid(account.pw_gid)
         _limit(resource.RLIMIT_NPROC, PROCESSES_ALLOWED)
         os.setuid(account.pw_uid)
+        # A change of user clears the parent-death signal (prctl(2)): without this, a child left behind by a
+        # harness that was killed (batch grading's time limit) would run on as an orphan.
+        if _libc is not None:
+            _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            if os.getppid() == 1:
+                os._exit(1)
         done.append(f"ran as {account.pw_name}")
     elif _libc is not None:
         _limit(resource.RLIMIT_NPROC, _own_tasks(os.getuid()) + PROCESSES_ALLOWED)
