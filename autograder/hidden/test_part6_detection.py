@@ -29,32 +29,14 @@ from autograder.test_part6_detection import (
     STEPS,
     call,
     check_shape,
+    close,
+    show,
 )
 
 THRESHOLDS = (0.0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 1.0)  # exact in float32, so IoU == threshold is exact too
 
 
 # ---------------------------------------------------------------- calling the student's functions
-
-
-def show(values: torch.Tensor) -> str:
-    """A tensor's values for a message, to 4 decimals, whole numbers without ``.0``."""
-
-    def tidy(value):
-        if isinstance(value, list):
-            return [tidy(item) for item in value]
-        value = round(value, 4)
-        return int(value) if math.isfinite(value) and value == int(value) else value
-
-    return str(tidy(values.detach().cpu().tolist()))
-
-
-def close(found: torch.Tensor, expected: torch.Tensor, tolerance: float) -> bool:
-    """Same shape, and values within ``tolerance`` absolute plus ``tolerance`` relative (equal infinities and NaNs
-    match: a mistake's output can hold them where the student's does)."""
-    return found.shape == expected.shape and bool(
-        torch.isclose(found.double(), expected.double(), rtol=tolerance, atol=tolerance, equal_nan=True).all()
-    )
 
 
 def likely_mistakes(candidates, matches, otherwise: str) -> str:
