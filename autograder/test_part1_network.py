@@ -32,6 +32,15 @@ TRAINED_NETWORK = AccuracyTest(
     record="part1_network.md",
     must_fail=("features detached from the gradient",),
     context=("softmax in forward", "no relu at all", "dropout on in eval mode", "functional relu and dropout in forward"),
+    note=(
+        "A forward that ends in a softmax is charged only by test_forward_returns_logits_not_probabilities: this "
+        "test reads the network's outputs through reference.LogitsOf (the log of probabilities, which are logits "
+        "of the same distribution), so such a network trains as the solution does. Read as logits, it trained "
+        "slowly by an amount that moved with the seed and the CPU kernel: 0.739 to 0.861 over 5 seeds on one "
+        "machine, 0.888 at seed 0 on another, against this threshold of 0.89. No ReLU and dropout left on in "
+        "eval mode pass here and are charged by their own tests. The mistake this test is aimed at, features "
+        "detached from the gradient (only the classifier learns), stays far below on every seed and kernel."
+    ),
 )
 ACCURACY_TESTS = [TRAINED_NETWORK]
 

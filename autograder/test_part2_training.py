@@ -44,11 +44,20 @@ FIT = AccuracyTest(
         loop, student.make_optimizer, student.make_scheduler, student.fit, seed, device
     ),
     record="part2_training.md",
-    must_fail=("zero_grad missing", "scheduler stepped every batch", "optimizer step missing"),
+    must_fail=("zero_grad missing", "optimizer step missing"),
     context=(
         "zero_grad between backward and step",
+        "scheduler stepped every batch",
         "scheduler never stepped",
         "mean over batches, model.zero_grad, inference_mode, dataset length",
+    ),
+    note=(
+        "The test trains with a constant learning rate (the scheduler's gamma is 1), so it measures the training "
+        "loop alone: when fit steps the scheduler is charged only by test_fit_steps_the_scheduler_once_per_epoch. "
+        "With gamma 0.3 every 2 epochs, a fit that stepped the scheduler every batch trained for one epoch in "
+        "effect and reached 0.817 to 0.865 over 20 seeds, 1.5 points from this threshold of 0.88: a verdict "
+        "another CPU could flip, on a mistake that its own test already charges. The mistakes this test is aimed "
+        "at (no zero_grad, no optimizer step, zero_grad between backward and step) stay far below."
     ),
 )
 ACCURACY_TESTS = [FIT]
@@ -465,8 +474,6 @@ def test_fit_trains_the_grader_model_to_accuracy_threshold(submission):
     FIT.judge(
         accuracy,
         f"test accuracy of at least {FIT.threshold:.0%} for the grader's model trained by your fit",
-        "a step of the loop is missing or misplaced (zero_grad, backward, optimizer.step), "
-        "or the scheduler lowers the learning rate every batch",
-   
+        "a step of the loop is missing or misplaced (zero_grad, backward, optimizer.step)",
         loop=loop,
     )
