@@ -82,7 +82,12 @@ TRAINED_UNET = AccuracyTest(
         "zeros from below, so only the level-0 skip reaches the output: each pixel's label comes from a 5 x 5 "
         "neighbourhood, without the context of the whole digit, and the network confuses digits whose strokes "
         "look alike locally (a 1, a 4, a 7): 20 to 40 points down, and unstable across seeds. The threshold sits about halfway between the solution's worst seed and the best seed of "
-        "the network with its skips cut."
+        "the network with its skips cut. The standard run trains 8 epochs: with 6, the solution reached 0.87 to "
+        "0.91 on most seeds, but 0.749 at the graded seed under the default kernels (digit 1's IoU 0.36, its "
+        "thin strokes not yet told from a 7's), below this threshold; with 8 it reached 0.91 there. Skips added "
+        "instead of concatenated and depth ignored pass here and are charged only by their own tests; the "
+        "bottleneck bypassed fails here too (20 to 40 points down) as well as in "
+        "test_output_depends_on_the_bottleneck."
     ),
 )
 ACCURACY_TESTS = [TRAINED_UNET]

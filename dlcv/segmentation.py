@@ -60,7 +60,7 @@ BASE_CHANNELS = 8
 DEPTH = 3
 TRAIN_CANVASES = 1000
 TEST_CANVASES = 300
-EPOCHS = 6
+EPOCHS = 8
 LEARNING_RATE = 1e-2  # the peak of the one-cycle schedule
 BATCH_SIZE = 16
 

@@ -2,6 +2,7 @@
 
     PYTHONPATH=. python scripts/calibrate.py                 # every part, seeds 0-19, every CPU kernel, 2 processes
     PYTHONPATH=. python scripts/calibrate.py --part 3 --seeds 10 --other-seeds 3 --kernels default avx2 --jobs 1
+    PYTHONPATH=. python scripts/calibrate.py --runs runs.jsonl      # resumable: finished runs are kept there
 
 Each accuracy test is declared in its test module as an
 :class:`autograder.accuracy.AccuracyTest` (``ACCURACY_TESTS``): this script
@@ -18,12 +19,18 @@ Per test it runs the solution, the mistakes the test must catch (the
 accuracy must fall below the threshold on every seed), and, over fewer
 seeds, other mutants and correct variants from ``tests/mutants/`` for
 context. Every run uses one thread on the CPU, as Gradescope's grader does.
+
+A full calibration takes about an hour on two cores. With ``--runs FILE``
+every finished run is appended to ``FILE`` (JSON lines) and the runs already
+there are not run again, so an interrupted calibration resumes where it
+stopped. Delete the file when what a test measures changes.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import multiprocessing
 import os
 import platform
@@ -188,7 +195,13 @@ def main() -> None:
     parser.add_argument("--other-seeds", type=int, default=5, help="seeds 0..N-1 for the context rows")
     parser.add_argument("--kernels", nargs="+", help="ATEN_CPU_CAPABILITY values (default: every one this CPU offers)")
     parser.add_argument("--jobs", type=int, default=2, help="processes side by side, one thread each")
+    parser.add_argument("--runs", type=Path, help="JSON lines of finished runs: read, not run again, and appended to")
     options = parser.parse_args()
+    finished: dict[tuple, tuple[float, float]] = {}
+    if options.runs and options.runs.exists():
+        for line in options.runs.read_text().splitlines():
+            run = json.loads(line)
+            finished[(run["part"], run["variant"], run["seed"], run["kernel"])] = (run["accuracy"], run["seconds"])
     keys = options.part or sorted(tests)
     kernels = options.kernels or kernels_offered()
     os.environ["TQDM_DISABLE"] = "1"  # read by tqdm when the worker processes import it
@@ -207,7 +220,17 @@ def main() -> None:
         ]
         os.environ["ATEN_CPU_CAPABILITY"] = kernel  # read by torch when each spawned worker imports it
         with ProcessPoolExecutor(max_workers=options.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            for done, (key, variant, seed, _, value, took) in enumerate(pool.map(_run, jobs), start=1):
+            ran = pool.map(_run, [job for job in jobs if job not in finished])
+            for done, job in enumerate(jobs, start=1):
+                key, variant, seed, _ = job
+                if job in finished:
+                    value, took = finished[job]
+                else:
+                    *_, value, took = next(ran)
+                    if options.runs:
+                        with options.runs.open("a") as runs:
+                            runs.write(json.dumps({"part": key, "variant": variant, "seed": seed, "kernel": kernel,
+                                                   "accuracy": value, "seconds": took}) + "\n")
                 results[key].setdefault(variant, {}).setdefault(kernel, []).append(value)
                 seconds[key] += took
                 print(f"[{kernel} {done}/{len(jobs)}] part {key} {variant!r} seed {seed}: {value:.3f} ({took:.1f} s)", flush=True)
