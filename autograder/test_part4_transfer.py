@@ -238,6 +238,18 @@ def test_replace_head_on_the_backbone(submission):
     model.eval()
     with torch.no_grad():
         check_tensor(model(target_digits(4)[0]), "the model's output for 4 images", shape=(4, 3))
+    # As many classes as the pretrained head has (5): the new layer's weights are still fresh, not the old ones.
+    model = build("backbone")
+    old_head = model.fc
+    submission.get("transfer.replace_head")(model, old_head.out_features)
+    head = check_new_head(model, "backbone", old_head, old_head.out_features)
+    if torch.equal(head.weight, old_head.weight) or torch.equal(head.bias, old_head.bias):
+        fail(
+            f"a new head with fresh weights for {old_head.out_features} classes (as many as the pretrained head has)",
+            "the pretrained head's weights",
+            "the old head's weights were copied (or the old layer deep-copied) because the sizes match: the new "
+            "head starts from a fresh nn.Linear whatever its size; its classes are not the source task's",
+        )
 
 
 @pytest.mark.points(0.5)
@@ -685,6 +697,11 @@ def test_fine_tune_optimizer_parameter_groups(submission, architecture):
                  f"the head at {head_rates}, the encoder at {encoder_rates}",
                  "one parameter group for the new head's parameters at lr, one for every other parameter at "
                  "lr * encoder_lr_ratio")
+        if len(optimizer.param_groups) != 2:
+            fail("two parameter groups: the head's parameters, and every other parameter",
+                 f"{len(optimizer.param_groups)} groups (with the right learning rates)",
+                 "one group per layer or per parameter: gather the head's parameters in one group and the "
+                 "encoder's in the other")
 
 
 @pytest.mark.points(0.5)

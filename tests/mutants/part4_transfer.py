@@ -264,6 +264,38 @@ MUTANTS = [
         "swapped",
     ),
     Mutant(
+        "one parameter group per parameter",
+        "transfer",
+        (
+            (
+                FINE_TUNE_BODY,
+                "    head = {id(parameter) for parameter in _head(model).parameters()}\n"
+                "    return torch.optim.AdamW(\n"
+                '        [{"params": [p], "lr": lr if id(p) in head else lr * encoder_lr_ratio} for p in model.parameters()]\n'
+                "    )\n",
+            ),
+        ),
+        "test_fine_tune_optimizer_parameter_groups[backbone]",
+        "one group per layer or per parameter",
+    ),
+    Mutant(
+        "new head copying the old weights when the sizes match",
+        "transfer",
+        (
+            (
+                REPLACE_HEAD_BODY,
+                REPLACE_HEAD_BODY.replace(
+                    "    setattr(owner, name, head)\n",
+                    "    if old.out_features == num_classes:  # the same size: keep what was learnt\n"
+                    "        head.load_state_dict(old.state_dict())\n"
+                    "    setattr(owner, name, head)\n",
+                ),
+            ),
+        ),
+        "test_replace_head_on_the_backbone",
+        "the old head's weights were copied",
+    ),
+    Mutant(
         "a parameter in two groups",
         "transfer",
         ((ENCODER_GROUP, ENCODER_GROUP.replace("_encoder_parameters(model)", "list(model.parameters())")),),
