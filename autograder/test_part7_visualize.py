@@ -99,12 +99,26 @@ def show(field) -> str:
     return f"ReceptiveField(size={size}, jump={jump}, start={float(start)!r})"
 
 
+# ReceptiveField's fields, as the handout gives them: read by name, so a renamed or reordered field is named.
+FIELD_NAMES = ("size", "jump", "start")
+
+
 def student_field(submission, layers) -> tuple[int, int, float]:
-    """``receptive_field(layers)``, checked to be a ReceptiveField of an int, an int and a number."""
+    """``receptive_field(layers)``, checked to be a ReceptiveField of an int, an int and a number, read by name."""
     result = submission.get("visualize.receptive_field")(layers)
     what = f"receptive_field({describe(layers)})"
     check_type(result, submission.get("visualize.ReceptiveField"), what, "return ReceptiveField(size, jump, start)")
-    size, jump, start = result
+    fields = tuple(getattr(type(result), "_fields", ()))
+    if fields != FIELD_NAMES:
+        fail(
+            f"{what} to be a ReceptiveField with the fields ({', '.join(FIELD_NAMES)})",
+            f"a ReceptiveField with the fields ({', '.join(map(str, fields))})" if fields else
+            "a ReceptiveField without named fields",
+            "ReceptiveField's fields are given (its docstring: do not change it): size, jump, start, in that "
+            "order. The grader reads them by name (field.size, field.jump, field.start): keep the class as handed "
+            "out, and name your own variables as you like",
+        )  # fmt: skip
+    size, jump, start = result.size, result.jump, result.start
     check_type(size, int, f"the size of {what}", "size is a whole number of pixels: a Python int")
     check_type(jump, int, f"the jump of {what}", "jump is the product of the strides: a Python int")
     check_type(
@@ -472,30 +486,83 @@ def model_state(model: nn.Module) -> dict:
     }
 
 
+def given_models() -> list[tuple[str, nn.Module]]:
+    """Models handed over in train mode, in eval mode and in mixed modes, each described for a message."""
+    in_train = detector_model().train()
+    in_train[0].weight.requires_grad_(False)
+    mixed = detector_model().train()
+    mixed[2].eval()  # model.train(True) would put it back in train mode
+    mixed_eval = detector_model().eval()
+    mixed_eval[3].train()  # model.train(False) (model.eval()) would put it back in eval mode
+    return [
+        ("a model in train mode, its first convolution's weight frozen", in_train),
+        ("a model in eval mode", detector_model().eval()),
+        ("a model in train mode whose layer 2 (its pooling layer) is in eval mode", mixed),
+        ("a model in eval mode whose layer 3 (its second convolution) is in train mode", mixed_eval),
+    ]
+
+
+def mode_name(training: bool) -> str:
+    return "train" if training else "eval"
+
+
+def module_name(name: str) -> str:
+    """``the model itself``, or ``model[2]`` for its layer 2: ``model_state``'s names ``model`` and ``2``, for a message."""
+    return "the model itself" if name == "model" else f"model[{name}]" if name.isdigit() else f"model.{name}"
+
+
+def mode_hint(before: dict, after: dict) -> str:
+    """What changed the modes ``before`` (module name: training) into ``after``."""
+    changed = [name for name in before if after[name] != before[name]]
+    if "model" not in changed and all(after[name] == after["model"] for name in changed):
+        return (
+            f"every layer ended up in the model's own {mode_name(after['model'])} mode: model.train(mode) and "
+            "model.eval() set the mode of every layer, so restoring the model's own flag (was_training = "
+            "model.training; ...; model.train(was_training)) does not restore a layer the caller put in another "
+            "mode. The model's mode is the caller's choice (the docstring: put it in eval mode first): do not call "
+            "model.eval() or model.train() at all; torch.no_grad() is all the function needs"
+        )
+    if all(not after[name] for name in changed):
+        return (
+            "the model was put in eval mode. The model's mode is the caller's choice (the docstring: put it in eval "
+            "mode first): do not call model.eval() or model.train(), on the model or on a slice of it (a slice shares "
+            "its layers)"
+        )
+    if all(after[name] for name in changed):
+        return (
+            "the model was left in train mode, though the caller had put it in eval mode: model.train() (also to "
+            "undo an .eval()) sets every layer to train mode. The model's mode is the caller's choice: do not call "
+            "model.eval() or model.train(), on the model or on a slice of it (a slice shares its layers)"
+        )
+    return (
+        "the model's mode is the caller's choice (the docstring: put it in eval mode first): do not call "
+        "model.eval() or model.train(), on the model or on a slice of it (a slice shares its layers)"
+    )
+
+
 @pytest.mark.points(0.5)
 def test_top_patches_leave_the_model_as_given(submission):
-    # A model in train mode whose first convolution's weight is frozen: the call changes neither.
-    model = detector_model()
-    model.train()
-    model[0].weight.requires_grad_(False)
-    before = model_state(model)
-    call_patches(submission, model, LAYER, 0, planted_images([(0, 2, 3, 2.0), (1, 1, 1, 2.0)], seed=6), 1)
-    after = model_state(model)
-    for name, training in before["mode"].items():
-        if after["mode"][name] != training:
-            fail(
-                f"top_activating_patches to run the model as given: {name} still in {'train' if training else 'eval'} "
-                "mode after the call",
-                f"{name} in {'train' if after['mode'][name] else 'eval'} mode",
-                "the model's mode is the caller's choice (the docstring: put it in eval mode first): do not call "
-                "model.eval() or model.train(), on the model or on a slice of it (a slice shares its layers)",
-            )
-    for name, requires_grad in before["requires_grad"].items():
-        if after["requires_grad"][name] != requires_grad:
-            fail(
-                f"top_activating_patches to leave requires_grad of every parameter as it was: {name} with "
-                f"requires_grad={requires_grad}",
-                f"requires_grad={after['requires_grad'][name]}",
-                "freezing the model (requires_grad_(False)), or unfreezing it afterwards, changes the caller's "
-                "parameters: compute the activations under torch.no_grad() instead, which changes nothing",
-            )
+    # Models in train mode (the first convolution's weight frozen), in eval mode, and in mixed modes: the call
+    # changes neither the mode of any layer nor any parameter's requires_grad.
+    images = planted_images([(0, 2, 3, 2.0), (1, 1, 1, 2.0)], seed=6)
+    for given, model in given_models():
+        before = model_state(model)
+        call_patches(submission, model, LAYER, 0, images, 1)
+        after = model_state(model)
+        for name, training in before["mode"].items():
+            if after["mode"][name] != training:
+                fail(
+                    f"top_activating_patches to leave the mode of every layer as it was, for {given}: "
+                    f"{module_name(name)} still in {mode_name(training)} mode after the call",
+                    f"{module_name(name)} in {mode_name(after['mode'][name])} mode",
+                    mode_hint(before["mode"], after["mode"]),
+                )
+        for name, requires_grad in before["requires_grad"].items():
+            if after["requires_grad"][name] != requires_grad:
+                fail(
+                    f"top_activating_patches to leave requires_grad of every parameter as it was, for {given}: "
+                    f"{name} with requires_grad={requires_grad}",
+                    f"requires_grad={after['requires_grad'][name]}",
+                    "freezing the model (requires_grad_(False)), or unfreezing it afterwards, changes the caller's "
+                    "parameters: compute the activations under torch.no_grad() instead, which changes nothing",
+                )

@@ -43,6 +43,8 @@ FIELD_MISTAKES = {
     "start begins as an int": "start begins as the int 0: it is a Python float, 0.0 with no layers",
     "dilation read from AvgPool2d": "the dilation is read from every pooling layer, but nn.AvgPool2d has none: "
     "its dilation is 1",
+    "ReceptiveField with a field renamed": "a field of ReceptiveField is renamed: its fields are given, size, jump, "
+    "start, in that order",
 }
 PATCH_MISTAKES = {
     "patch cut from the field's centre as its corner": "the crop starts at the centre of the unit's field, "
@@ -76,6 +78,9 @@ PATCH_MISTAKES = {
     "model put in eval mode": "the model was put in eval mode: run it as given",
     "model frozen instead of no_grad": "the model's parameters were frozen: compute under torch.no_grad() instead",
     "every parameter unfrozen after the call": "every parameter's requires_grad was set to True: leave it as it was",
+    "top patches leaving the model in train mode": "the model was left in train mode: run it as given",
+    "top patches restoring only the model's own mode": "every layer was put in the model's own mode: leave each "
+    "layer's mode as it was",
 }
 
 

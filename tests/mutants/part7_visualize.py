@@ -252,6 +252,36 @@ MUTANTS = [
         "test_top_patches_leave_the_model_as_given",
         "requires_grad=False",
     ),
+    Mutant(
+        # Put in eval mode for the activations, then "restored" to train mode whatever mode the caller had chosen.
+        "top patches leaving the model in train mode",
+        "visualize",
+        (
+            (SLICE, "    layers = model[: layer + 1].eval()\n"),
+            (MAPS, MAPS + "    model.train()  # back to training\n"),
+        ),
+        "test_top_patches_leave_the_model_as_given",
+        "the model was left in train mode",
+    ),
+    Mutant(
+        # The model's own flag restored: right for a model in one mode, wrong for a layer the caller set apart.
+        "top patches restoring only the model's own mode",
+        "visualize",
+        (
+            (SLICE, "    was_training = model.training\n    model.eval()\n" + SLICE),
+            (MAPS, MAPS + "    model.train(was_training)\n"),
+        ),
+        "test_top_patches_leave_the_model_as_given",
+        "does not restore a layer the caller put in another mode",
+    ),
+    Mutant(
+        # A field of the given class renamed, and the student's own code reading it under the new name.
+        "ReceptiveField with a field renamed",
+        "visualize",
+        (("    size: int\n", "    width: int\n"), ("field.size", "field.width")),
+        "test_receptive_field_of_one_convolution",
+        "ReceptiveField's fields are given",
+    ),
 ]
 
 VARIANTS = [
