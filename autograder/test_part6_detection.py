@@ -460,8 +460,10 @@ def test_roi_align_sampling_points_per_bin(submission):
 
 @pytest.mark.points(1)
 def test_roi_align_boxes_partly_outside_the_feature_map(submission):
-    # Boxes across each border of a map of 5 rows and 7 columns, with sampling points more than one cell outside (value 0),
-    # within one cell of the border (clamped onto it) and inside; aligned=False, then True.
+    # Boxes across each border of a map of 5 rows and 7 columns, with sampling points more than one cell outside
+    # (value 0), within one cell of the border (clamped onto it) and inside; aligned=False, then True. Then
+    # sampling points exactly one cell outside (y = H = 5 and x = -1 in the first box, x = W = 7 and y = -1 in
+    # the second): within one cell of the map, so clamped onto it, not zeroed.
     check_roi_align_test(submission, "partly_outside", otherwise=OUTSIDE_RULES)
 
 
@@ -661,11 +663,13 @@ def test_replace_predictors_mask_predictor_of_maskrcnn_resnet50_fpn(submission):
         check_mask_predictor(model, 3, 256, "meta")
 
 
-@pytest.mark.points(1)
-def test_replace_predictors_keeps_the_rest_of_the_model(submission):
-    # The small Mask R-CNN in evaluation mode, its backbone's first layer frozen: weights, modules, which
-    # parameters are trainable and the mode must all stay as they are.
-    model = small_mask_rcnn().eval()
+def mode(training: bool) -> str:
+    return "training mode" if training else "evaluation mode"
+
+
+def check_keeps_the_rest(submission, model: nn.Module) -> None:
+    """``replace_predictors(model, 4)`` replaces both predictors and leaves every other module as it was: the same
+    objects, weights, ``requires_grad`` and mode."""
     predictors = {model.roi_heads.box_predictor, model.roi_heads.mask_predictor}
     before = {name: value.clone() for name, value in model.state_dict().items() if "predictor" not in name}
     modules = {name: module for name, module in model.named_modules() if "predictor" not in name}
@@ -696,14 +700,24 @@ def test_replace_predictors_keeps_the_rest_of_the_model(submission):
                 "training's choice)",
             )
     for name, training in modes.items():
-        if modules[name].training != training:
-            mode = lambda flag: "training mode" if flag else "evaluation mode"
+        now_training = modules[name].training
+        if now_training != training:
+            which, switch = (f"model.{name}" if name else "the model"), ("train" if now_training else "eval")
             fail(
-                f"model.{name or 'model'} left in {mode(training)}",
-                mode(modules[name].training),
-                "leave the model's mode as it is: no model.train() or model.eval() in replace_predictors (training "
-                "mode or evaluation mode is the choice of the code that trains or evaluates)",
+                f"{which} left in {mode(training)}, as it was given",
+                mode(now_training),
+                f"replace_predictors put {which} in {mode(now_training)} (a call to .{switch}()?): leave the "
+                "model's mode as it is, no model.train() or model.eval() in replace_predictors (training mode or "
+                "evaluation mode is the choice of the code that trains or evaluates)",
             )
+
+
+@pytest.mark.points(1)
+def test_replace_predictors_keeps_the_rest_of_the_model(submission):
+    # The small Mask R-CNN, its backbone's first layer frozen, in evaluation mode, then another in training mode:
+    # weights, modules, which parameters are trainable and the mode must all stay as they are.
+    check_keeps_the_rest(submission, small_mask_rcnn().eval())
+    check_keeps_the_rest(submission, small_mask_rcnn().train())
 
 
 @pytest.mark.points(2)

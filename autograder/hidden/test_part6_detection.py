@@ -412,8 +412,16 @@ def pair(output_size) -> tuple[int, int]:
     return (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
 
 
-def sampling_points(rois, length: int, bins: int, spatial_scale, sampling_ratio, aligned, axis: int):
-    """Every box's sampling coordinates along one axis (0: x, 1: y), as the docstring's steps 1-3 put them."""
+def sampling_points(rois, bins: int, spatial_scale, sampling_ratio, aligned, axis: int) -> list[tuple[float, bool]]:
+    """Every box's sampling coordinates along one axis (0: x, 1: y), as the docstring's steps 1-3 put them, each
+    with whether it is exact: whether every correct order of operations computes it without rounding.
+
+    The examples' box corners are quarter cells in feature-map coordinates
+    (half-pixel offset included). When a box's ``bins * grid`` (bins times
+    points per bin) is a power of two, its points, and every sum, product and
+    quotient on the way to them, are multiples of ``1 / 2^k`` with a few
+    bits, which float32 holds exactly, whatever the order of operations.
+    """
     points = []
     for box in rois.double().tolist():
         start, end = box[1 + axis] * spatial_scale, box[3 + axis] * spatial_scale
@@ -421,22 +429,29 @@ def sampling_points(rois, length: int, bins: int, spatial_scale, sampling_ratio,
             start, end = start - 0.5, end - 0.5
         size = end - start if aligned else max(end - start, 1.0)
         grid = sampling_ratio if sampling_ratio > 0 else math.ceil(size / bins)
-        points += [start + (i + (j + 0.5) / grid) * size / bins for i in range(bins) for j in range(grid)]
+        exact = (bins * grid) & (bins * grid - 1) == 0
+        points += [(start + (i + (j + 0.5) / grid) * size / bins, exact) for i in range(bins) for j in range(grid)]
     return points
 
 
 def near_an_edge(features, rois, output_size, spatial_scale, sampling_ratio, aligned) -> bool:
-    """Whether a sampling point lies within 1e-3 of -1, H or W, where it goes from counted to 0.
+    """Whether a sampling point that may carry a rounding error lies within 1e-3 of -1, H or W, where it goes
+    from clamped onto the map to 0.
 
     There, rounding errors of a different (correct) order of operations could
-    flip a point in or out: random examples with such points are skipped.
+    flip a point in or out: random examples with such points are drawn again.
+    Exact points (see ``sampling_points``) stay: one exactly on the edge, at
+    ``y = -1``, ``y = H``, ``x = -1`` or ``x = W``, is clamped onto the map
+    (the docstring's step 4), which an off-by-one bound (``y <= -1`` or
+    ``y >= H`` giving 0) gets wrong; the others are at least 1 / 64 of a
+    cell from the edge.
     """
     height, width = features.shape[-2:]
     out_h, out_w = pair(output_size)
-    ys = sampling_points(rois, height, out_h, spatial_scale, sampling_ratio, aligned, axis=1)
-    xs = sampling_points(rois, width, out_w, spatial_scale, sampling_ratio, aligned, axis=0)
-    return any(abs(y + 1) < 1e-3 or abs(y - height) < 1e-3 for y in ys) or any(
-        abs(x + 1) < 1e-3 or abs(x - width) < 1e-3 for x in xs
+    ys = sampling_points(rois, out_h, spatial_scale, sampling_ratio, aligned, axis=1)
+    xs = sampling_points(rois, out_w, spatial_scale, sampling_ratio, aligned, axis=0)
+    return any(not exact and (abs(y + 1) < 1e-3 or abs(y - height) < 1e-3) for y, exact in ys) or any(
+        not exact and (abs(x + 1) < 1e-3 or abs(x - width) < 1e-3) for x, exact in xs
     )
 
 
@@ -606,7 +621,8 @@ def test_roi_align_matches_torchvision(submission):
         return features, boxes, rois, output_size, spatial_scale, sampling_ratio, aligned
 
     def make(draw: Draw):
-        # Cases with a sampling point where it goes from counted to 0 are drawn again (see near_an_edge).
+        # Cases with an inexact sampling point near where it goes from counted to 0 are drawn again (points
+        # exactly on the edge stay: see near_an_edge).
         while True:
             features, boxes, rois, output_size, spatial_scale, sampling_ratio, aligned = draw_case(draw)
             if not near_an_edge(features, rois, output_size, spatial_scale, sampling_ratio, aligned):

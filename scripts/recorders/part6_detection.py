@@ -150,6 +150,11 @@ def roi_align_mistakes(spatial_scale: float, sampling_ratio: int) -> dict[str, s
             "a bin with no sampling point (an adaptive grid for a box of zero width or height when aligned) "
             "must output 0: divide the bin's sum by max(gy * gx, 1), not by 0"
         ),
+        "RoIAlign zeroing points exactly on the map's edge": (
+            "points exactly one cell outside the map (y = -1 or y = H, x = -1 or x = W) were read as 0: they are "
+            "within one cell of it, so they are clamped onto the map and take the border's value, not zeroed; "
+            "only y < -1 or y > H (x < -1 or x > W) is 0, strict inequalities (torchvision's rule)"
+        ),
         "RoIAlign bounds of the map with height and width swapped": (
             "the feature map's height and width swapped in step 4: y is compared with -1 and H and clamped to "
             "[0, H - 1] (H = features.shape[-2]), x with -1 and W and clamped to [0, W - 1] (W = features.shape[-1])"
@@ -412,12 +417,17 @@ def roi_align_cases(solution, mistake) -> dict:
     offset_boxes = torch.tensor([[0.0, 1, 1, 5, 4], [0, 2.25, 0.5, 6.75, 6.5], [0, 3.25, 2.5, 3.75, 5.5]])
     # Adaptive grids of 5 x 5 and 1 x 3 points per bin.
     sampled_boxes = torch.tensor([[0.0, 0.5, 1.25, 8.75, 9.5], [0, 2, 2, 3, 7]])
-    # Boxes across each border of a 6 x 6 map, with sampling points more than one cell outside (value 0),
-    # within one cell of the border (clamped onto it) and inside.
-    # On a map of 5 rows and 7 columns (not square: H and W are not interchangeable).
+    # Boxes across each border of a map of 5 rows and 7 columns (not square: H and W are not interchangeable),
+    # with sampling points more than one cell outside (value 0), within one cell of the border (clamped onto it)
+    # and inside.
     outside_boxes = torch.tensor(
         [[0.0, -3, -2.5, 2.5, 3], [0, 3.5, 2, 8.25, 6.5], [0, -1.5, 2, 1, 4], [0, 4, 0.5, 6.5, 4.5]]
     )
+    # Sampling points exactly one cell outside that map (one per bin, exact in float32): y = 3, 4, 5 = H with
+    # x = -1, -0.5, 0 in the first box; x = 5, 6, 7 = W with y = -1, 0, 1 in the second. Clamped onto the map,
+    # not zeroed: only y < -1 or y > H (x < -1 or x > W) is 0. (x = -0.5 tells this mistake from zeroing every
+    # point off the map.)
+    edge_boxes = torch.tensor([[0.0, -1.25, 2.5, 0.25, 5.5], [0, 4.5, -1.5, 7.5, 1.5]])
     # A box of zero width and one of zero height: with aligned=True their adaptive grids have no point (bins 0).
     flat_boxes = torch.tensor([[0.0, 2, 1, 2, 4], [1, 1, 3, 4.5, 3]])
     two_by_two = dict(sampling_ratio=2)
@@ -454,6 +464,7 @@ def roi_align_cases(solution, mistake) -> dict:
         "partly_outside": test(
             whole_numbers(1, 1, 1, 5, 7),
             *((outside_boxes, 3, dict(sampling_ratio=2, aligned=aligned)) for aligned in (False, True)),
+            (edge_boxes, 3, dict(sampling_ratio=1)),
         ),
         "several_images": test(
             whole_numbers(2, 3, 1, 6, 6),

@@ -485,6 +485,13 @@ MUTANTS += [
         "height and width swapped",
     ),
     Mutant(
+        "RoIAlign zeroing points exactly on the map's edge",
+        "detection",
+        (("inside = (where >= -1) & (where <= size)", "inside = (where > -1) & (where < size)"),),
+        "test_roi_align_boxes_partly_outside_the_feature_map",
+        "clamped onto the map and take the border's value, not zeroed",
+    ),
+    Mutant(
         "mask predictor sized by the backbone's out_channels",
         "detection",
         (("    mask_channels = heads.mask_predictor.conv5_mask.in_channels\n",
@@ -513,7 +520,14 @@ MUTANTS += [
         "detection",
         (("    heads = model.roi_heads\n", "    model.train()\n    heads = model.roi_heads\n"),),
         "test_replace_predictors_keeps_the_rest_of_the_model",
-        "training mode",
+        "put the model in training mode",
+    ),
+    Mutant(
+        "replace_predictors putting the model in eval mode",
+        "detection",
+        (("    heads = model.roi_heads\n", "    model.eval()\n    heads = model.roi_heads\n"),),
+        "test_replace_predictors_keeps_the_rest_of_the_model",
+        "put the model in evaluation mode",
     ),
     Mutant(
         "predictors with one more class for the background",
