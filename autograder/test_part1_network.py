@@ -354,7 +354,7 @@ def test_forward_returns_logits_not_probabilities(submission):
 def test_trained_network_reaches_accuracy_threshold(submission):
     build(submission)  # a readable failure before training
     loop = training_loop(submission)
-    accuracy = TRAINED_NETWORK.measure(submission.module("network"), loop, TRAINED_NETWORK.seed, pick_device())
+    accuracy = TRAINED_NETWORK.run(submission.module("network"), loop, pick_device())
     TRAINED_NETWORK.judge(
         accuracy,
         f"test accuracy of at least {TRAINED_NETWORK.threshold:.0%} after {reference.NETWORK_EPOCHS} epochs "

@@ -470,7 +470,7 @@ def test_fit_trains_the_grader_model_to_accuracy_threshold(submission):
     for name in ("make_optimizer", "make_scheduler", "fit"):
         submission.get(f"training.{name}")  # a readable failure for a missing name before training
     loop = training_loop(submission)
-    accuracy = FIT.measure(submission.module("training"), loop, FIT.seed, pick_device())
+    accuracy = FIT.run(submission.module("training"), loop, pick_device())
     FIT.judge(
         accuracy,
         f"test accuracy of at least {FIT.threshold:.0%} for the grader's model trained by your fit",

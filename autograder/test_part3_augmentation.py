@@ -429,7 +429,7 @@ def test_augmentation_helps_on_shifted_digits(submission):
     transform = build(submission, "train_transform", 64)
     apply(transform, sample_digits()[0], "train transform", 64)  # a readable failure before training
     loop = training_loop(submission)
-    accuracy = SHIFTED_DIGITS.measure(submission.module("augmentation"), loop, SHIFTED_DIGITS.seed, pick_device())
+    accuracy = SHIFTED_DIGITS.run(submission.module("augmentation"), loop, pick_device())
     SHIFTED_DIGITS.judge(
         accuracy,
         f"the autograder's small network, trained on {shifted_digits.TRAIN_IMAGES} digits with your train "

@@ -798,7 +798,7 @@ SCRATCH_NOTE = (
 def test_linear_probe_accuracy_with_5_examples_per_class(submission):
     submission.get("transfer.linear_probe")  # a readable failure for a missing name before training
     loop = training_loop(submission)
-    accuracy = PROBE.measure(submission.module("transfer"), loop, PROBE.seed, pick_device())
+    accuracy = PROBE.run(submission.module("transfer"), loop, pick_device())
     PROBE.judge(
         accuracy,
         f"test accuracy of at least {PROBE.threshold:.0%} on digits 5-9 after a linear probe trained on "
@@ -814,7 +814,7 @@ def test_fine_tuned_accuracy_with_5_examples_per_class(submission):
     for name in ("replace_head", "fine_tune_optimizer", "warm_start"):
         submission.get(f"transfer.{name}")
     loop = training_loop(submission)
-    accuracy = FINE_TUNE.measure(submission.module("transfer"), loop, FINE_TUNE.seed, pick_device())
+    accuracy = FINE_TUNE.run(submission.module("transfer"), loop, pick_device())
     FINE_TUNE.judge(
         accuracy,
         f"test accuracy of at least {FINE_TUNE.threshold:.0%} on digits 5-9 after fine-tuning on {SHOTS} "
@@ -831,7 +831,7 @@ def test_classifier_on_extracted_features_accuracy_with_5_examples_per_class(sub
     for name in ("extract_features", "train_linear_classifier"):
         submission.get(f"transfer.{name}")
     loop = None  # no training loop: the classifier is fitted by the student's train_linear_classifier
-    accuracy = EXTRACTED_FEATURES.measure(submission.module("transfer"), loop, EXTRACTED_FEATURES.seed, pick_device())
+    accuracy = EXTRACTED_FEATURES.run(submission.module("transfer"), loop, pick_device())
     EXTRACTED_FEATURES.judge(
         accuracy,
         f"test accuracy of at least {EXTRACTED_FEATURES.threshold:.0%} on digits 5-9 for train_linear_classifier "

@@ -63,6 +63,7 @@ TRAINED_UNET = AccuracyTest(
     seed=0,
     measure=trained_mean_iou,
     record="part5_unet.md",
+    retries=1,
     must_fail=("skips cut",),
     context=(
         "no skips: a plain encoder-decoder",
@@ -72,6 +73,7 @@ TRAINED_UNET = AccuracyTest(
         "transposed convolution instead of bilinear upsampling",
         "crop instead of pad",
         "named blocks instead of ModuleList loops",
+        "Down's layers written out, a 1 x 1 convolution after bilinear upsampling",
     ),
     note=(
         "The rows below are also the measurement that the task needs both halves of a U-Net. *Skips cut* "
@@ -84,7 +86,12 @@ TRAINED_UNET = AccuracyTest(
         "look alike locally (a 1, a 4, a 7): 20 to 40 points down, and unstable across seeds. The threshold sits about halfway between the solution's worst seed and the best seed of "
         "the network with its skips cut. The standard run trains 8 epochs: with 6, the solution reached 0.87 to "
         "0.91 on most seeds, but 0.749 at the graded seed under the default kernels (digit 1's IoU 0.36, its "
-        "thin strokes not yet told from a 7's), below this threshold; with 8 it reached 0.91 there. Skips added "
+        "thin strokes not yet told from a 7's), below this threshold; with 8 it reached 0.91 there. A correct network can still, rarely, land in that mode from an unlucky "
+        "start: a correct variant (Down's two convolutions written out with biases) reached 0.707 at seed 0 (digit "
+        "1 never predicted) and 0.90 to 0.93 at seeds 1 to 9. So the test trains a second time, at seed 1, when "
+        "the first run falls below the threshold, and the better run counts: a correct network fails only if both "
+        "runs land there, while every run of the mistakes below stays under the threshold, so two runs are no "
+        "help to them (the rows are single runs). Skips added "
         "instead of concatenated and depth ignored pass here and are charged only by their own tests; the "
         "bottleneck bypassed fails here too (20 to 40 points down) as well as in "
         "test_output_depends_on_the_bottleneck."
@@ -572,11 +579,12 @@ def test_depth_and_base_channels_set_the_levels(submission):
             ceiling = ((ceiling[0] + 1) // 2, (ceiling[1] + 1) // 2)
 
 
-def convolution_inputs(blocks: list[nn.Module], run) -> dict[nn.Module, list[torch.Tensor]]:
-    """For each of ``blocks``, the inputs of every ``nn.Conv2d`` inside it while ``run()`` runs, in call order."""
-    seen: dict[nn.Module, list[torch.Tensor]] = {block: [] for block in blocks}
+def convolution_calls(blocks: list[nn.Module], run) -> dict[nn.Module, list[tuple[nn.Conv2d, torch.Tensor]]]:
+    """For each of ``blocks``, ``(convolution, its input)`` for every call of an ``nn.Conv2d`` inside it while
+    ``run()`` runs, in call order."""
+    seen: dict[nn.Module, list[tuple[nn.Conv2d, torch.Tensor]]] = {block: [] for block in blocks}
     handles = [
-        m.register_forward_pre_hook(lambda module, args, block=block: seen[block].append(args[0].detach()))
+        m.register_forward_pre_hook(lambda module, args, block=block: seen[block].append((module, args[0].detach())))
         for block in blocks
         for m in block.modules()
         if isinstance(m, nn.Conv2d)
@@ -587,6 +595,11 @@ def convolution_inputs(blocks: list[nn.Module], run) -> dict[nn.Module, list[tor
         for handle in handles:
             handle.remove()
     return seen
+
+
+def convolution_inputs(blocks: list[nn.Module], run) -> dict[nn.Module, list[torch.Tensor]]:
+    """For each of ``blocks``, the inputs of every ``nn.Conv2d`` inside it while ``run()`` runs, in call order."""
+    return {block: [x for _, x in calls] for block, calls in convolution_calls(blocks, run).items()}
 
 
 def holds_skip(conv_input: torch.Tensor, skip: torch.Tensor) -> bool:
@@ -652,6 +665,84 @@ def test_each_up_concatenates_its_skip(submission):
                 f"({skip.shape[1]} channels) concatenated with the upsampled features from below",
                 f"convolutions receiving {[tuple(x.shape) for x in seen]}, none holding the skip's channels",
                 concatenation_diagnosis(seen, skip),
+            )
+
+
+def three_by_three(calls: list[tuple[nn.Conv2d, torch.Tensor]]) -> int:
+    """How many of the convolution ``calls`` have a 3 x 3 kernel."""
+    return sum(1 for convolution, _ in calls if tuple(convolution.kernel_size) == (3, 3))
+
+
+def described_convolutions(calls: list[tuple[nn.Conv2d, torch.Tensor]]) -> str:
+    """``3 x 3 on (2, 8, 12, 16), ...``: each convolution's kernel and input shape, in call order."""
+    return ", ".join(f"{c.kernel_size[0]} x {c.kernel_size[1]} on {tuple(x.shape)}" for c, x in calls) or "none"
+
+
+def convolutions_counted(count: int) -> str:
+    """``no 3 x 3 convolution``, ``one 3 x 3 convolution``, ``three 3 x 3 convolutions``."""
+    number = ("no", "one", "two", "three", "four")[count] if count < 5 else str(count)
+    return f"{number} 3 x 3 convolution{'' if count == 1 or count == 0 else 's'}"
+
+
+def double_conv_diagnosis(kind: str, count: int, step: str, double_conv: str) -> str:
+    """The likely mistake of a ``kind`` block that applies ``count`` 3 x 3 convolutions after ``step``, not two."""
+    if count == 1:
+        mistake = (
+            f"{kind} applies a single convolution after {step} (one 3 x 3 convolution, batch norm and ReLU) "
+            "instead of a DoubleConv"
+        )
+    elif count == 0:
+        mistake = f"{kind} applies no 3 x 3 convolution after {step}: the DoubleConv is missing"
+    else:
+        mistake = f"{kind} applies more 3 x 3 convolutions after {step} than a DoubleConv's two"
+    return (
+        f"{mistake}. {kind} ends with {double_conv}: two 3 x 3 convolutions, each followed by batch norm and ReLU "
+        "(the DoubleConv class above, or the same layers written out)"
+    )
+
+
+@pytest.mark.points(1)
+def test_each_down_and_up_applies_two_3x3_convolutions(submission):
+    depth = 3
+    model = build(submission, in_channels=1, num_classes=3, base_channels=4, depth=depth)
+    images = torch.randn(2, 1, 24, 32)
+    described = f"of UNet(1, 3, base_channels=4, depth={depth}) on a {tuple(images.shape)} input"
+    blocks = [module for module, kind in blocks_of(model, classes_of(submission)).items() if kind in ("Down", "Up")]
+    traces = []
+    calls = convolution_calls(blocks, lambda: traces.append(traced_levels(submission, model, images, depth)))
+    encoder = traces[0].encoder()
+    for level, call in enumerate(encoder[1:], start=1):
+        output = check_tensor(call.output, f"the output of Down block {level} {described}")
+        # After the pooling, the convolutions work at the pooled size: the Down block's output size.
+        after = [(c, x) for c, x in calls[call.module] if x.shape[2:] == output.shape[2:]]
+        count = three_by_three(after)
+        if count != 2:
+            fail(
+                f"Down block {level} (level {level}) {described} to apply two 3 x 3 convolutions after its 2 x 2 "
+                "max pooling (Down is max pooling, then a DoubleConv)",
+                f"{convolutions_counted(count)} after the pooling (the convolutions it "
+                f"applies, kernel on input: {described_convolutions(calls[call.module])})",
+                double_conv_diagnosis("Down", count, "the pooling", "DoubleConv(in_channels, out_channels)"),
+            )
+    for index, call in enumerate(traces[0].decoder()):
+        level = mirrored(depth, index)
+        skip = encoder[level].output.detach()
+        seen = calls[call.module]
+        # After the concatenation: from the first convolution that receives the skip on (an upsampling
+        # convolution before it does not count). If none does, test_each_up_concatenates_its_skip charges
+        # that: here, the convolutions at the skip's size count.
+        start = next((i for i, (_, x) in enumerate(seen) if holds_skip(x, skip)), None)
+        after = seen[start:] if start is not None else [(c, x) for c, x in seen if x.shape[2:] == skip.shape[2:]]
+        count = three_by_three(after)
+        if count != 2:
+            fail(
+                f"Up block {index + 1} (deepest first, level {level}) {described} to apply two 3 x 3 convolutions "
+                "after concatenating the skip (Up ends with a DoubleConv)",
+                f"{convolutions_counted(count)} after the concatenation (the convolutions "
+                f"it applies, kernel on input: {described_convolutions(seen)})",
+                double_conv_diagnosis(
+                    "Up", count, "the concatenation", "DoubleConv(upsampled channels + out_channels, out_channels)"
+                ),
             )
 
 
@@ -807,15 +898,15 @@ def test_trained_unet_reaches_mean_iou_threshold(submission):
     build(submission)  # a readable failure before training
     loop = training_loop(submission)
     TRAINED_UNET.judge(
-        TRAINED_UNET.measure(submission.module("unet"), loop, TRAINED_UNET.seed, pick_device()),
+        TRAINED_UNET.run(submission.module("unet"), loop, pick_device()),
         f"a mean IoU of at least {TRAINED_UNET.threshold:.0%} on held-out canvases after the grader's short "
         f"training run (UNet(1, {segmentation.NUM_CLASSES}, base_channels={segmentation.BASE_CHANNELS}, "
-        f"depth={segmentation.DEPTH}), {segmentation.EPOCHS} epochs of {segmentation.TRAIN_CANVASES} canvases)",
+        f"depth={segmentation.DEPTH}), {segmentation.EPOCHS} epochs of {segmentation.TRAIN_CANVASES} canvases; "
+        "the better of two runs when the first falls short)",
         "the skips are cut or changed (the decoder cannot place boundaries to the pixel without them), the "
         "bottleneck is bypassed (no context to tell digits apart), the output is shifted against the input, "
         "dropout inside DoubleConv (this short training run does not recover from it), a ReLU on the logits "
         "(the scores of the classes ruled out tie at zero), or blocks kept in a plain Python list, whose "
         "parameters never train",
-   
         loop=loop,
     )

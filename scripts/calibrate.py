@@ -145,7 +145,10 @@ def record(spec: AccuracyTest, by_kernel: dict[str, dict[str, list[float]]], sec
         "The solution must pass on every seed and kernel and the mistakes must fail on every seed and kernel; a "
         "margin is the distance, in accuracy points, from the threshold to the nearest run on the wrong side "
         "(positive: every run is on the right side). The test itself runs one fixed seed, on whatever kernel the "
-        "grading machine's CPU selects (`ATEN_CPU_CAPABILITY` chooses it here).",
+        "grading machine's CPU selects (`ATEN_CPU_CAPABILITY` chooses it here)"
+        + (f"; when that run falls short it runs again at the next seed ({spec.retries} more at most), and the best "
+           "run counts: the rows are single runs, so a margin that holds for every run holds for the best of them."
+           if spec.retries else "."),
         "",
         *([ "## Why this threshold", "", spec.note, ""] if spec.note else []),
         "## Must pass, and must fail",
