@@ -644,19 +644,33 @@ def concatenation_diagnosis(inputs: list[torch.Tensor], skip: torch.Tensor) -> s
     )
 
 
+# The UNet whose blocks' convolutions the next two tests trace, and its input.
+TRACED_DEPTH = 3
+TRACED_INPUT = (2, 1, 24, 32)
+TRACED_UNET = f"UNet(1, 3, base_channels=4, depth={TRACED_DEPTH}) on a {TRACED_INPUT} input"
+
+
+def traced_block_convolutions(
+    submission, kinds: tuple[str, ...]
+) -> tuple[Trace, dict[nn.Module, list[tuple[nn.Conv2d, torch.Tensor]]]]:
+    """The trace of :data:`TRACED_UNET`'s forward, and for each of its blocks of ``kinds`` ("Down", "Up") the
+    convolutions it called with their inputs (:func:`convolution_calls`)."""
+    model = build(submission, in_channels=1, num_classes=3, base_channels=4, depth=TRACED_DEPTH)
+    images = torch.randn(*TRACED_INPUT)
+    blocks = [module for module, kind in blocks_of(model, classes_of(submission)).items() if kind in kinds]
+    traces = []
+    calls = convolution_calls(blocks, lambda: traces.append(traced_levels(submission, model, images, TRACED_DEPTH)))
+    return traces[0], calls
+
+
 @pytest.mark.points(3)
 def test_each_up_concatenates_its_skip(submission):
-    depth = 3
-    model = build(submission, in_channels=1, num_classes=3, base_channels=4, depth=depth)
-    images = torch.randn(2, 1, 24, 32)
-    ups = [module for module, kind in blocks_of(model, classes_of(submission)).items() if kind == "Up"]
-    traces = []
-    inputs = convolution_inputs(ups, lambda: traces.append(traced_levels(submission, model, images, depth)))
-    encoder = traces[0].encoder()
-    for index, call in enumerate(traces[0].decoder()):
-        level = mirrored(depth, index)
+    trace, calls = traced_block_convolutions(submission, ("Up",))
+    encoder = trace.encoder()
+    for index, call in enumerate(trace.decoder()):
+        level = mirrored(TRACED_DEPTH, index)
         skip = encoder[level].output.detach()
-        seen = inputs[call.module]
+        seen = [conv_input for _, conv_input in calls[call.module]]
         if not seen:
             fail(f"Up block {index + 1} (level {level}) to apply convolutions", "none", "end Up with a DoubleConv")
         if not any(holds_skip(conv_input, skip) for conv_input in seen):
@@ -703,14 +717,9 @@ def double_conv_diagnosis(kind: str, count: int, step: str, double_conv: str) ->
 
 @pytest.mark.points(1)
 def test_each_down_and_up_applies_two_3x3_convolutions(submission):
-    depth = 3
-    model = build(submission, in_channels=1, num_classes=3, base_channels=4, depth=depth)
-    images = torch.randn(2, 1, 24, 32)
-    described = f"of UNet(1, 3, base_channels=4, depth={depth}) on a {tuple(images.shape)} input"
-    blocks = [module for module, kind in blocks_of(model, classes_of(submission)).items() if kind in ("Down", "Up")]
-    traces = []
-    calls = convolution_calls(blocks, lambda: traces.append(traced_levels(submission, model, images, depth)))
-    encoder = traces[0].encoder()
+    trace, calls = traced_block_convolutions(submission, ("Down", "Up"))
+    described = f"of {TRACED_UNET}"
+    encoder = trace.encoder()
     for level, call in enumerate(encoder[1:], start=1):
         output = check_tensor(call.output, f"the output of Down block {level} {described}")
         # After the pooling, the convolutions work at the pooled size: the Down block's output size.
@@ -724,8 +733,8 @@ def test_each_down_and_up_applies_two_3x3_convolutions(submission):
                 f"applies, kernel on input: {described_convolutions(calls[call.module])})",
                 double_conv_diagnosis("Down", count, "the pooling", "DoubleConv(in_channels, out_channels)"),
             )
-    for index, call in enumerate(traces[0].decoder()):
-        level = mirrored(depth, index)
+    for index, call in enumerate(trace.decoder()):
+        level = mirrored(TRACED_DEPTH, index)
         skip = encoder[level].output.detach()
         seen = calls[call.module]
         # After the concatenation: from the first convolution that receives the skip on (an upsampling

@@ -35,9 +35,14 @@ from tests.grader_run import GraderRun, part_test_files, run_autograder, run_bat
 from tests.mutants import MUTANTS, VARIANTS, Variant  # noqa: E402
 
 
+def part_tests(run: GraderRun, module: str) -> list[dict]:
+    """The results entries of ``module``'s part."""
+    return [t for t in run.results["tests"] if t["tags"][0].endswith(f" {module}")]
+
+
 def lost(run: GraderRun, module: str) -> tuple[float, float, float, float]:
     """Points of ``module``'s part lost in visible and in hidden tests, and the points of each."""
-    tests = [t for t in run.results["tests"] if t["tags"][0].endswith(f" {module}")]
+    tests = part_tests(run, module)
     visible = [t for t in tests if t.get("visibility", "visible") == "visible"]
     hidden = [t for t in tests if t.get("visibility", "visible") != "visible"]
     missing = lambda group: sum(t["max_score"] - t["score"] for t in group)  # noqa: E731
@@ -47,7 +52,7 @@ def lost(run: GraderRun, module: str) -> tuple[float, float, float, float]:
 
 def scores(run: GraderRun, module: str) -> dict[str, float]:
     """Every test's score in ``module``'s part, by test name."""
-    return {t["name"]: t["score"] for t in run.results["tests"] if t["tags"][0].endswith(f" {module}")}
+    return {t["name"]: t["score"] for t in part_tests(run, module)}
 
 
 def compare(first: Path, second: Path) -> int:
