@@ -511,6 +511,12 @@ def module_name(name: str) -> str:
     return "the model itself" if name == "model" else f"model[{name}]" if name.isdigit() else f"model.{name}"
 
 
+# What a mode hint ends with: the function has no business with the modes.
+LEAVE_THE_MODE = (
+    "do not call model.eval() or model.train(), on the model or on a slice of it (a slice shares its layers)"
+)
+
+
 def mode_hint(before: dict, after: dict) -> str:
     """What changed the modes ``before`` (module name: training) into ``after``."""
     changed = [name for name in before if after[name] != before[name]]
@@ -525,18 +531,16 @@ def mode_hint(before: dict, after: dict) -> str:
     if all(not after[name] for name in changed):
         return (
             "the model was put in eval mode. The model's mode is the caller's choice (the docstring: put it in eval "
-            "mode first): do not call model.eval() or model.train(), on the model or on a slice of it (a slice shares "
-            "its layers)"
+            f"mode first): {LEAVE_THE_MODE}"
         )
     if all(after[name] for name in changed):
         return (
             "the model was left in train mode, though the caller had put it in eval mode: model.train() (also to "
-            "undo an .eval()) sets every layer to train mode. The model's mode is the caller's choice: do not call "
-            "model.eval() or model.train(), on the model or on a slice of it (a slice shares its layers)"
+            "undo an .eval()) sets every layer to train mode. The model's mode is the caller's choice: "
+            f"{LEAVE_THE_MODE}"
         )
     return (
-        "the model's mode is the caller's choice (the docstring: put it in eval mode first): do not call "
-        "model.eval() or model.train(), on the model or on a slice of it (a slice shares its layers)"
+        f"the model's mode is the caller's choice (the docstring: put it in eval mode first): {LEAVE_THE_MODE}"
     )
 
 
