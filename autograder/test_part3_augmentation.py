@@ -61,6 +61,12 @@ SHIFTED_DIGITS = AccuracyTest(
         "the lecture's flips and quarter turns",
         "rotations up to 180 degrees",
         "colour jitter so strong the digit vanishes",
+        "heavy erasing",
+        "shifts so large the digit leaves the picture",
+        "a random crop as large as the image",
+        "train transform not normalised",
+        "train transform normalised with ImageNet statistics",
+        "torchvision v2 transforms on tensor images",
     ),
     note=(
         "The threshold was 0.55 until a mild but correct augmentation (RandomResizedCrop keeping 75% or more "
@@ -72,8 +78,13 @@ SHIFTED_DIGITS = AccuracyTest(
         "charges colour casting alone, and a train transform without augmentation is also charged by "
         "test_train_transform_is_random. Flips and large rotations are charged only by "
         "test_no_flips_or_large_rotations (flips pass here; quarter turns and 180-degree rotations fail here too, "
-        "far below), a colour jitter that hides the digit only by test_digit_stays_visible."
+        "far below), a colour jitter that hides the digit only by test_digit_stays_visible. "
+        "The test retrains once at the next seed when its first run falls short: heavy erasing (charged by "
+        "test_no_flips_or_large_rotations) lands at 0.491 to 0.501 at seed 0 depending on the kernel and at 0.58 "
+        "to 0.65 on every other seed, so without the retry its verdict here would depend on the grading machine's "
+        "CPU; the must-fail mistakes stay below on every seed, so a retry cannot rescue them."
     ),
+    retries=1,
 )
 ACCURACY_TESTS = [SHIFTED_DIGITS]
 

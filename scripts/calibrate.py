@@ -116,6 +116,57 @@ def row(name: str, kernels: str, values: list[float], limit: float, above: bool)
             f"| {margin * 100:+.1f} |")
 
 
+def counted(spec: AccuracyTest, values: list[float]) -> float:
+    """What the graded test counts from runs at seeds 0, 1, ...: the first run's accuracy, or with retries the best
+    of the first ``1 + retries`` runs (the test passes exactly when one of them reaches the threshold)."""
+    return max(values[: 1 + spec.retries])
+
+
+def verdicts_intro(spec: AccuracyTest) -> str:
+    counts = (
+        "the best of seeds 0 to " f"{spec.retries} (it retries while a run falls short, so it passes exactly when one "
+        "of them reaches the threshold)" if spec.retries else "seed 0's run"
+    )
+    return (
+        f"What the test itself counts for each variant, on each kernel: {counts}. A verdict holds on a machine the "
+        "record has not seen as long as its margin is larger than the few points by which the kernels move a run; "
+        "*expected* is the verdict the variant must get (pass for the solution and the correct variants, fail for "
+        "the mistakes this test must catch), *charged elsewhere* marks mistakes that other tests catch."
+    )
+
+
+def verdict_row(name: str, kernel: str, values: list[float], spec: AccuracyTest, must_pass: bool) -> str:
+    value = counted(spec, values)
+    passed = value >= spec.threshold
+    if must_pass or name in spec.must_fail:
+        verdict = "pass" if passed else "fail"
+        verdict += " (expected)" if passed == must_pass else " (**wrong**)"
+    else:
+        verdict = ("pass" if passed else "fail") + " (charged elsewhere)"
+    margin = value - spec.threshold if passed else spec.threshold - value
+    return f"| {name} | {kernel} | {value:.3f} | {verdict} | {margin * 100:+.1f} |"
+
+
+def verdicts_summary(spec: AccuracyTest, by_kernel: dict[str, dict[str, list[float]]], kernels: list[str],
+                     correct: set[str]) -> str:
+    """Whether every variant gets one verdict on every kernel, and the counted run nearest the threshold."""
+    split = [name for name in by_kernel
+             if len({counted(spec, by_kernel[name][kernel]) >= spec.threshold for kernel in kernels}) > 1]
+    nearest_name, nearest_kernel = min(
+        ((name, kernel) for name in by_kernel for kernel in kernels),
+        key=lambda pair: abs(counted(spec, by_kernel[pair[0]][pair[1]]) - spec.threshold),
+    )
+    nearest = counted(spec, by_kernel[nearest_name][nearest_kernel])
+    agreement = (
+        f"Every variant gets the same verdict on all {len(kernels)} kernels."
+        if not split else f"**The verdict depends on the kernel** for: {', '.join(split)}."
+    )
+    return (
+        f"{agreement} The counted run nearest the threshold: {nearest_name} on {nearest_kernel}, {nearest:.3f} "
+        f"({abs(nearest - spec.threshold) * 100:.1f} points away)."
+    )
+
+
 def record(spec: AccuracyTest, by_kernel: dict[str, dict[str, list[float]]], seconds: float, command: str) -> str:
     import torch
 
@@ -169,6 +220,20 @@ def record(spec: AccuracyTest, by_kernel: dict[str, dict[str, list[float]]], sec
             for name in spec.context
             for line in rows(name, f"{name} (*correct*)" if name in correct else name, above=name in correct)
         ),
+        "",
+        "## The verdicts the test gives",
+        "",
+        verdicts_intro(spec),
+        "",
+        "| variant | kernel | counted | verdict | margin (points) |",
+        "|---|---|---:|---|---:|",
+        *(
+            verdict_row(name, kernel, by_kernel[name][kernel], spec, must_pass=name == SOLUTION or name in correct)
+            for name in by_kernel
+            for kernel in kernels
+        ),
+        "",
+        verdicts_summary(spec, by_kernel, kernels, correct),
         "",
         "## Accuracy per seed",
         "",
