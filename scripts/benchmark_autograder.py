@@ -10,7 +10,11 @@ the whole process tree (the grader and the process it forks for each test):
 - *peak memory*: the largest sum of proportional set sizes (PSS) over the
   tree, which counts a page shared by the grader and a test's process once,
   as a container's memory limit does;
-- *peak RSS*: the largest resident set of any one process.
+- *peak RSS*: the largest resident set of any one process;
+- *peak per worker*, when the grader ran in workers (``--workers``, by default
+  one per CPU it may use; pinned to one core it runs serially): the largest
+  PSS of one worker with its tests' processes. In a serial run the tree is the
+  one grading process.
 
 Both are shown beside those of a bare ``python -c "import torch, torchvision"``
 measured the same way: the difference is what grading adds.
@@ -28,6 +32,7 @@ Usage (from the repository root)::
     python scripts/benchmark_autograder.py autograder/test_part1_network.py --runs 5
     python scripts/benchmark_autograder.py --pytest-args="--no-isolation"   # the cost of isolation, by difference
     python scripts/benchmark_autograder.py --beside-grader                  # on a busy machine: no test may fail
+    python scripts/benchmark_autograder.py --cores all --pytest-args="--workers 1"   # all cores, serially
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import shlex
 import shutil
 import statistics
@@ -69,14 +75,20 @@ class Sampler(threading.Thread):
 
     def __init__(self, root: int):
         super().__init__(daemon=True)
-        self.root, self.peak_pss, self.peak_rss = root, 0, 0
+        self.root, self.peak_pss, self.peak_rss, self.peak_child_pss = root, 0, 0, 0
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.is_set():
-            sizes = [memory_kib(pid) for pid in [self.root, *descendants(self.root)]]
-            self.peak_pss = max(self.peak_pss, sum(pss for pss, _ in sizes))
-            self.peak_rss = max([self.peak_rss, *(rss for _, rss in sizes)])
+            below = descendants(self.root)
+            sizes = {pid: memory_kib(pid) for pid in [self.root, *below]}
+            self.peak_pss = max(self.peak_pss, sum(pss for pss, _ in sizes.values()))
+            self.peak_rss = max([self.peak_rss, *(rss for _, rss in sizes.values())])
+            # Each child of the root with everything below it: a worker and its tests' processes.
+            inner = set().union(*(descendants(pid) for pid in below)) if below else set()
+            for child in (pid for pid in below if pid not in inner):
+                subtree = [child, *descendants(child)]
+                self.peak_child_pss = max(self.peak_child_pss, sum(sizes.get(pid, (0, 0))[0] for pid in subtree))
             time.sleep(SAMPLE_SECONDS)
 
 
@@ -93,8 +105,15 @@ def summary_of(output: str) -> str:
     return next((line for line in reversed(lines) if " passed" in line or " failed" in line), lines[-1] if lines else "").strip("= ")
 
 
-def measure(command: list[str], pin: bool, root: Path = REPO_ROOT) -> tuple[float, float, float, int, str]:
-    """Run ``command`` once; return (wall seconds, peak PSS of the tree and peak RSS of one process in MiB, exit status, output tail)."""
+def workers_of(output: str) -> int:
+    """How many pytest-xdist workers the run had (xdist prints "2 workers [154 items]"); 0 for a serial run."""
+    found = re.search(r"^(\d+) workers? \[", output, re.MULTILINE)
+    return int(found.group(1)) if found else 0
+
+
+def measure(command: list[str], pin: bool, root: Path = REPO_ROOT) -> tuple[float, float, float, int, str, int, float]:
+    """Run ``command`` once; return (wall seconds, peak PSS of the tree and peak RSS of one process in MiB, exit
+    status, output tail, workers, peak PSS of one worker's tree in MiB)."""
     began = time.perf_counter()
     process = start(command, pin, root)
     sampler = Sampler(process.pid)
@@ -103,7 +122,9 @@ def measure(command: list[str], pin: bool, root: Path = REPO_ROOT) -> tuple[floa
     wall = time.perf_counter() - began
     sampler.done.set()
     sampler.join()
-    return wall, sampler.peak_pss / 1024, sampler.peak_rss / 1024, process.returncode, summary_of(output)
+    workers = workers_of(output)
+    return (wall, sampler.peak_pss / 1024, sampler.peak_rss / 1024, process.returncode, summary_of(output), workers,
+            sampler.peak_child_pss / 1024)
 
 
 class Beside(threading.Thread):
@@ -183,7 +204,7 @@ def main() -> None:
     for command, what in ((pytest_command, "pytest"), (BARE, "bare import")):
         for pin, cores in settings:
             label = f"{what}, {cores}"
-            walls, pss, rss = [], [], []
+            walls, pss, rss, per_worker, workers = [], [], [], [], 0
             busy = command is pytest_command and options.beside_grader
             if busy:
                 label += ", beside a second grader"
@@ -192,7 +213,7 @@ def main() -> None:
                 if beside is not None:
                     beside.start()
                     time.sleep(5)  # past its start-up: the measured run starts on a busy machine
-                wall, peak_pss, peak_rss, status, summary = measure(command, pin, root)
+                wall, peak_pss, peak_rss, status, summary, workers, worker_pss = measure(command, pin, root)
                 if beside is not None:
                     beside.stop()
                     for other_status, other_summary in beside.finished:
@@ -200,19 +221,27 @@ def main() -> None:
                 walls.append(wall)
                 pss.append(peak_pss)
                 rss.append(peak_rss)
-                print(f"  {label} run {run}: {wall:.1f} s, peak PSS {peak_pss:.0f} MiB, peak RSS {peak_rss:.0f} MiB, exit {status}: {summary}", flush=True)
-            rows.append((label, walls, pss, rss))
+                per_worker.append(worker_pss)
+                in_workers = f", {workers} workers (peak PSS of one: {worker_pss:.0f} MiB)" if workers else ""
+                print(f"  {label} run {run}: {wall:.1f} s, peak PSS {peak_pss:.0f} MiB, peak RSS {peak_rss:.0f} MiB"
+                      f"{in_workers}, exit {status}: {summary}", flush=True)
+            if workers:
+                label += f", {workers} workers"
+            rows.append((label, walls, pss, rss, per_worker if workers else None))
 
-    bare_pss = max(max(p) for label, _, p, _ in rows if label.startswith("bare"))
-    bare_rss = max(max(r) for label, _, _, r in rows if label.startswith("bare"))
+    bare_pss = max(max(p) for label, _, p, _, _ in rows if label.startswith("bare"))
+    bare_rss = max(max(r) for label, _, _, r, _ in rows if label.startswith("bare"))
     print()
-    print(f"| run | median wall (s) of {options.runs} | min-max wall (s) | peak PSS, tree (MiB) | over bare import | peak RSS, one process (MiB) | over bare import |")
-    print("|---|---|---|---|---|---|---|")
-    for label, walls, pss, rss in rows:
+    print(f"| run | median wall (s) of {options.runs} | min-max wall (s) | peak PSS, tree (MiB) | over bare import | "
+          "peak RSS, one process (MiB) | over bare import | peak PSS, one worker's tree (MiB) | over bare import |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for label, walls, pss, rss, per_worker in rows:
         over = label.startswith("pytest")
+        worker = f"{max(per_worker):.0f} | {max(per_worker) - bare_pss:+.0f}" if per_worker else " | "
         print(
             f"| {label} | {statistics.median(walls):.1f} | {min(walls):.1f}-{max(walls):.1f} | {max(pss):.0f} | "
-            f"{f'{max(pss) - bare_pss:+.0f}' if over else ''} | {max(rss):.0f} | {f'{max(rss) - bare_rss:+.0f}' if over else ''} |"
+            f"{f'{max(pss) - bare_pss:+.0f}' if over else ''} | {max(rss):.0f} | {f'{max(rss) - bare_rss:+.0f}' if over else ''} | "
+            f"{worker} |"
         )
 
 

@@ -1,6 +1,16 @@
-"""The project's own tests: each may take at most 15 minutes (pytest-timeout), so a stuck run fails instead of hanging CI."""
+"""The project's own tests: each may take at most 15 minutes (pytest-timeout), so a stuck run fails instead of hanging CI.
+
+The graders they start run serially (``DLCV_WORKERS=1``, inherited by every grader process), since the suite itself
+runs two at a time; a test that compares parallel grading with serial grading asks for workers explicitly.
+"""
+
+import os
 
 import pytest
+
+from autograder.grading.parallel import WORKERS_ENV
+
+os.environ[WORKERS_ENV] = "1"
 
 TEST_TIMEOUT = 900  # seconds; the slowest meta-test runs the whole grader twice
 

@@ -71,3 +71,62 @@ def test_unknown_target_is_a_usage_error(tmp_path):
     )
     assert completed.returncode == 4
     assert "no such folder" in completed.stderr
+
+
+# Grading with workers (--workers 2, pytest-xdist): the same score for every test as the serial runs above, listed in
+# the same order, and the same per-part table.
+
+def graded(run) -> list[tuple[str, float, float, str]]:
+    return [(t["name"], t["score"], t["max_score"], t["visibility"]) for t in run.results["tests"]]
+
+
+def table(run) -> list[str]:
+    return [line for line in run.stdout.splitlines() if re.match(r"^(Part \d|Total)", line)]
+
+
+@pytest.fixture(scope="module")
+def parallel_runs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("parallel")
+    stubs = committed_stubs(folder / "assignment")
+    return {
+        "solutions": run_autograder(folder / "solutions.json", "autograder/", "--workers", "2", target="solutions"),
+        "stubs": run_autograder(folder / "stubs.json", "autograder/", "--workers", "2", target=stubs),
+    }
+
+
+@pytest.mark.parametrize("which", ["solutions", "stubs"])
+def test_workers_give_the_serial_scores(which, parallel_runs, solutions_run, stubs_run):
+    serial, parallel = {"solutions": solutions_run, "stubs": stubs_run}[which], parallel_runs[which]
+    assert "2 workers" in parallel.stdout, parallel.stdout[-3000:]  # it did run in workers
+    assert graded(parallel) == graded(serial)
+    assert table(parallel) == table(serial)
+    assert parallel.results["score"] == serial.results["score"]
+    check_gradescope_results(parallel.results)
+
+
+def test_workers_give_the_serial_scores_to_mistakes(tmp_path):
+    """Mistakes in three parts (one of them failing an accuracy test) and a hang, graded with and without workers."""
+    from tests.mutants import MUTANTS  # noqa: PLC0415
+
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    for path in (REPO_ROOT / "solutions").glob("*.py"):
+        (folder / path.name).write_text(path.read_text())
+    chosen = ["zero_grad missing", "union not subtracting the intersection", "receptive field ignores stride"]
+    for mutant in MUTANTS:
+        if mutant.name in chosen:
+            mutant.write(folder)
+    # The hang: later tests of Part 1 learn from the first where the submission hangs (a part stays on one worker).
+    network = folder / "network.py"
+    network.write_text(network.read_text().replace("    def forward(self, x", "    def forward(self, x, *_):\n        while True:\n            pass\n\n    def unused(self, x", 1))
+    files = [PART_FILES[module] for module in ("network", "training", "detection", "visualize")]
+    runs = [
+        run_autograder(tmp_path / f"{workers}.json", *files, "--workers", workers, "--time-limit-scale", "0.3", target=folder)
+        for workers in ("1", "2")
+    ]
+    assert "2 workers" in runs[1].stdout
+    serial, parallel = (graded(run) for run in runs)
+    assert parallel == serial
+    lost = {name for name, score, max_score, _ in serial if score < max_score}
+    assert any(name.startswith("Part 1") for name in lost) and any(name.startswith("Part 2") for name in lost)
+    assert any(name.startswith("Part 6") for name in lost) and any(name.startswith("Part 7") for name in lost)

@@ -52,6 +52,7 @@ from tqdm import tqdm
 
 from autograder.gradescope.grade import SOURCE, fallback
 from autograder.gradescope.submission import part_modules
+from autograder.grading.parallel import usable_cpus
 from autograder.grading.results import write_results
 
 METADATA = "submission_metadata.yml"
@@ -177,14 +178,19 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("submissions", type=Path, help="folder of submissions, or Gradescope's export (zip or folder)")
     parser.add_argument("--output", type=Path, required=True, help="folder for grades.csv and each results.json")
-    parser.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1; each uses one core)")
+    parser.add_argument(
+        "--jobs", type=int, default=1,
+        help="submissions graded at once (default 1); the CPUs are shared out among them as grading workers",
+    )
     parser.add_argument("--timeout", type=float, default=900, help="seconds for one submission's run (default 900)")
     parser.add_argument("-k", dest="keyword", default=None, help="grade only the tests matching this pytest -k expression")
     parser.add_argument("--time-limit-scale", default=None, help="scale every test's time limit (a slower machine)")
     options = parser.parse_args(argv)
     if not options.submissions.exists():
         parser.error(f"{options.submissions}: not found")
-    grader_args = []
+    # With several jobs, each submission's grader gets its share of the CPUs as workers (--workers), so that jobs
+    # and workers together never ask for more CPUs than there are; one job alone gets the grader's own choice.
+    grader_args = [] if options.jobs == 1 else ["--workers", str(max(1, usable_cpus() // options.jobs))]
     if options.keyword:
         grader_args += ["-k", options.keyword]
     if options.time_limit_scale:

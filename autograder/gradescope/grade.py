@@ -196,12 +196,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=None, help="seconds for the whole run, then it is stopped")
     parser.add_argument("-k", dest="keyword", default=None, help="grade only the tests matching this pytest -k expression")
     parser.add_argument("--time-limit-scale", default=None, help="passed to the grader: scales every test's time limit")
+    parser.add_argument("--workers", default=None, help="passed to the grader: grading processes side by side")
     options = parser.parse_args(argv)
     pytest_args = []
     if options.keyword:
         pytest_args += ["-k", options.keyword]
-    if options.time_limit_scale:
-        pytest_args += ["--time-limit-scale", options.time_limit_scale]
+    for option, value in (("--time-limit-scale", options.time_limit_scale), ("--workers", options.workers)):
+        if value:
+            pytest_args += [option, value]
     if not options.submission.is_dir():
         parser.error(f"{options.submission}: no such folder")
     document = grade(options.submission, options.results, pytest_args, options.timeout)

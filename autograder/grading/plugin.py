@@ -1,27 +1,34 @@
 """The pytest plugin that turns the autograder's tests into a grade.
 
 It adds ``--target`` (which student files to grade), ``--results`` (where to
-write Gradescope's ``results.json``) and the limits of a test's process, runs
-each test's body in a process of its own (:mod:`autograder.grading.isolation`),
-replaces tracebacks from student code with short messages, and ends every run
-with the per-part points table. ``autograder/conftest.py`` loads it.
+write Gradescope's ``results.json``), ``--workers`` and the limits of a test's
+process, runs each test's body in a process of its own
+(:mod:`autograder.grading.isolation`), replaces tracebacks from student code
+with short messages, and ends every run with the per-part points table.
+``autograder/conftest.py`` loads it.
 
-The harness, this process, never runs student code: the only things it takes
-from a test's process are plain data (a verdict, a message, numbers), and it
-alone writes the results file, after every test and once more at the end,
-after ending every process that student code left behind.
+The harness never runs student code: the only things it takes from a test's
+process are plain data (a verdict, a message, numbers). A test's grade leaves
+the process that ran it as a plain record in the test's report
+(``user_properties``, :data:`GRADE`); the process that reads the reports (the
+grader itself, or with ``--workers`` the controller of pytest-xdist's workers,
+:mod:`autograder.grading.parallel`) alone keeps the score and writes the
+results file, after every test and once more at the end, after ending every
+process that student code left behind.
 """
 
 from __future__ import annotations
 
+import bisect
 import os
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
-from autograder.grading import isolation
+from autograder.grading import isolation, parallel
 from autograder.grading.audit import audit_folder
 from autograder.grading.hidden import hidden_points_line
 from autograder.grading.integrity import Snapshot
@@ -32,6 +39,7 @@ from autograder.grading.target import Submission, resolve_target
 
 __all__ = [
     "pytest_addoption",
+    "pytest_cmdline_main",
     "pytest_collection_modifyitems",
     "pytest_configure",
     "pytest_deselected",
@@ -41,10 +49,12 @@ __all__ = [
     "pytest_sessionstart",
     "pytest_terminal_summary",
     "pytest_unconfigure",
+    "pytest_xdist_make_scheduler",
     "submission",
 ]
 
 STATE = pytest.StashKey["GradingState"]()
+POSITION = pytest.StashKey[int]()  # a test's place in the collection
 WALL_FACTOR = 3  # a test's wall-clock limit is this multiple of its CPU-time limit
 OUTPUT_BYTES = 64 * 1024  # what is kept of a test's printed output
 SCALE_OPTION = "--time-limit-scale"
@@ -52,6 +62,8 @@ RUN_TIME_ENV = "DLCV_RUN_TIME_LIMIT"
 AUTOGRADER = Path(__file__).resolve().parents[1]
 FAILED = pytest.fail.Exception
 SKIPPED = pytest.skip.Exception
+GRADE = "autograder grade"  # the user_properties key of a test's grade record (see make_grade)
+DESELECTED = "autograder deselected"  # the workeroutput key of a worker's counts of tests left out
 
 
 class GradingState:
@@ -62,6 +74,8 @@ class GradingState:
         results = config.getoption("--results")
         # Resolved now: a relative path means relative to where the grader started, whatever happens later.
         self.results_path = Path(results).resolve() if results is not None else None
+        # Only the process that reads the reports writes the file; a worker only runs tests.
+        self.writes_results = not parallel.is_worker(config)
         self.time_limit_scale: float = config.getoption(SCALE_OPTION)
         self.memory_mb: int = config.getoption("--memory-limit")
         self.threads: int = config.getoption("--threads")
@@ -71,23 +85,33 @@ class GradingState:
         account, self.account_note = isolation.student_account(_needed_paths(self.submission.folder))
         self.confinement = isolation.Confinement(account, _instructor_paths(self.submission.folder, self.results_path))
         self.confined: list[str] = []  # what the first test's process reported of its confinement
-        self.outcomes: list[Outcome] = []
+        self.outcomes: list[Outcome] = []  # in the order of collection, whichever worker ran them
+        self.positions: list[int] = []  # each outcome's place in the collection, for that order
         self.flags: list[str] = []  # for the instructor: tampering seen while grading
+        self.new_flags: list[str] = []  # flags of the test running here, sent with its grade
         self.audit = audit_folder(self.submission.folder)
         self.unlocated_stops: dict[str, int] = {}  # part -> stops whose place in student code is unknown
-        self.collected: dict[str, int] = {}  # part -> tests collected
         self.deselected: dict[str, int] = {}  # part -> tests left out by -k or node ids
         self.parts = [part_of(path) for path in sorted(AUTOGRADER.glob("test_part*_*.py"))]  # the whole homework
         self.terminal = None
         self.started = time.monotonic()
 
-    def record(self, outcome: Outcome) -> None:
-        self.outcomes.append(outcome)
+    def flag(self, text: str) -> None:
+        """Tell the instructor ``text`` about the test running in this process."""
+        self.new_flags.append(text)
+
+    def record(self, grade: dict) -> None:
+        """Keep a test's grade record (see :func:`make_grade`) and write the results."""
+        position = bisect.bisect(self.positions, grade["position"])
+        self.positions.insert(position, grade["position"])
+        self.outcomes.insert(position, Outcome(**grade["outcome"]))
+        self.flags.extend(grade["flags"])
+        self.confined = self.confined or grade["confined"]
         self.write_results()
 
     def write_results(self) -> None:
         # Written after every test, so a run that dies part-way still leaves the scores it earned.
-        if self.results_path is not None:
+        if self.results_path is not None and self.writes_results:
             elapsed = time.monotonic() - self.started
             output = "\n".join(score_table(self.outcomes, self.left_out(), self.parts))
             extra = {"audit": self.audit, "flags": self.flags, "confinement": [self.account_note, *self.confined]}
@@ -137,12 +161,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=float,
         help=f"seconds the whole run may take; tests left when it is spent are not graded ({RUN_TIME_ENV} if not given)",
     )
+    parallel.add_option(group)
     group.addoption(
         "--no-isolation",
         action="store_true",
         help="run student code in the grader's own process, without limits (for debugging with pdb; "
         "a crash or a hang then stops the whole run)",
     )
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's, which starts the workers that asked for
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    parallel.start_workers(config, isolated=not config.getoption("--no-isolation") and isolation.available())
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    return parallel.scheduler(config, log)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -154,6 +189,8 @@ def pytest_configure(config: pytest.Config) -> None:
     torch.set_num_threads(state.threads)
     if state.isolated:
         isolation.become_subreaper()
+    if state.writes_results:
+        config.pluginmanager.register(ScoreKeeper(state), "autograder-score-keeper")
     state.write_results()  # the file exists from the start (and can be hidden from student code)
 
 
@@ -167,11 +204,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Part by part, each part's public tests before its hidden ones (pytest collects autograder/hidden/ first).
     items.sort(key=lambda item: (int(grading_of(item).part.split()[0]), grading_of(item).visibility != "visible"))
-    for item in items:
-        grading_of(item)  # raises a usage error for a test without points
+    for position, item in enumerate(items):
+        item.stash[POSITION] = position  # the same in every worker: each collects and sorts the same tests
         state: GradingState = item.config.stash[STATE]
-        part = grading_of(item).part
-        state.collected[part] = state.collected.get(part, 0) + 1
         if state.isolated:
             item.runtest = _isolated(item, item.runtest)
 
@@ -233,7 +268,7 @@ def judge(item: pytest.Item, state: GradingState, snapshot: Snapshot, limits, ou
     if outcome.output and outcome.verdict != "passed":
         item.add_report_section("call", "output", outcome.output)
     for label in outcome.replaced_at_import:
-        state.flags.append(f"{name}: replaced at import, and put back before grading: {label}")
+        state.flag(f"{name}: replaced at import, and put back before grading: {label}")
     if outcome.verdict == "stopped":
         running = isolation.describe_running(outcome.running)
         remember_stop(state, item, outcome)
@@ -244,7 +279,7 @@ def judge(item: pytest.Item, state: GradingState, snapshot: Snapshot, limits, ou
     changed = snapshot.changed(outcome.identities)
     if changed:
         shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
-        state.flags.append(f"{name}: changed while the test ran: {shown}")
+        state.flag(f"{name}: changed while the test ran: {shown}")
         raise FAILED(
             f"not graded: your code changed the grader's or PyTorch's own functions while this test ran ({shown}), "
             "so its result cannot be trusted. This is reported to the instructor.",
@@ -257,7 +292,7 @@ def judge(item: pytest.Item, state: GradingState, snapshot: Snapshot, limits, ou
     for test in getattr(item.module, "ACCURACY_TESTS", []):
         problem = test.confirm(outcome.measured) if test.test == item.originalname else None
         if problem is not None:
-            state.flags.append(f"{name}: {problem}")
+            state.flag(f"{name}: {problem}")
             raise FAILED(f"not graded: {problem}. This is reported to the instructor.", pytrace=False)
 
 
@@ -292,18 +327,48 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         if not report.passed:
             points = f"{grading.points:g} point{'s' if grading.points != 1 else ''}"
             report.longrepr = f"0 of {points}. {text}"
-        state.record(
-            Outcome(
-                name=f"Part {grading.part}: {item.nodeid.split('::', 1)[-1]}",
-                part=grading.part,
-                max_score=grading.points,
-                passed=report.passed,
-                output=text,
-                visibility=grading.visibility,
-                seconds=report.duration,
-            )
+        outcome = Outcome(
+            name=f"Part {grading.part}: {item.nodeid.split('::', 1)[-1]}",
+            part=grading.part,
+            max_score=grading.points,
+            passed=report.passed,
+            output=text,
+            visibility=grading.visibility,
+            seconds=report.duration,
         )
+        report.user_properties.append((GRADE, make_grade(item, state, outcome)))
     return report
+
+
+def make_grade(item: pytest.Item, state: GradingState, outcome: Outcome) -> dict:
+    """A test's grade as plain data, which pytest-xdist can carry from a worker to the controller: the outcome,
+    the test's place in the collection, what the instructor is told about it, and the confinement its process
+    reported."""
+    flags, state.new_flags = state.new_flags, []
+    return {"outcome": asdict(outcome), "position": item.stash[POSITION], "flags": flags, "confined": state.confined}
+
+
+class ScoreKeeper:
+    """Where the score is kept: registered in the grader's own process (not in a worker), it reads every test's
+    report, from the tests it runs itself or from its workers."""
+
+    def __init__(self, state: GradingState):
+        self.state = state
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        grades = [value for key, value in report.user_properties if key == GRADE]
+        if grades:
+            self.state.record(grades[0])
+        elif report.when not in ("setup", "teardown"):
+            # A report of no phase, without a grade: pytest-xdist's, for a test whose worker died while running it.
+            self.state.flags.append(f"{report.nodeid.split('::', 1)[-1]}: not graded: {_failure_text(report)[:300]}")
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node, error) -> None:
+        """A worker finished: the tests it left out by -k or node ids (each worker collects them all)."""
+        deselected = getattr(node, "workeroutput", {}).get(DESELECTED)
+        if deselected is not None:
+            self.state.deselected = deselected
 
 
 def _failure_text(report: pytest.TestReport) -> str:
@@ -316,6 +381,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     state: GradingState = session.config.stash[STATE]
     if state.isolated:
         isolation.end_all_descendants()  # nothing student code started outlives the grading
+    if parallel.is_worker(session.config):
+        session.config.workeroutput[DESELECTED] = state.deselected
     state.write_results()  # the last word on the results file is the harness's
 
 
