@@ -1,6 +1,6 @@
 """Refuse to hand out stubs that are no longer stubs.
 
-A stub's TODOs raise ``NotImplementedError`` (see the project's STYLE.md). An
+A stub's TODOs raise ``NotImplementedError`` (the README's "For students"). An
 instructor who tried a solution in ``assignment/`` and forgot to undo it
 would hand the answer to every student, so the handout build checks twice:
 
