@@ -189,9 +189,9 @@ def process_ended_message(exit_code: int | None, signal_number: int | None, runn
             "kept in a list across a long loop."
         )
     elif signal_number is not None:
-        name = SIGNAL_NAMES.get(signal_number, f"signal {signal_number}")
+        name = f"{SIGNAL_NAMES[signal_number]}, " if signal_number in SIGNAL_NAMES else ""
         message = (
-            f"the Python process crashed ({name}, signal {signal_number}) while running your code: native code "
+            f"the Python process crashed ({name}signal {signal_number}) while running your code: native code "
             "(ctypes, a C extension, or a PyTorch call on invalid memory) failed."
         )
     else:
