@@ -106,8 +106,8 @@ def summary_of(output: str) -> str:
 
 
 def workers_of(output: str) -> int:
-    """How many pytest-xdist workers the run had (xdist prints "2 workers [154 items]"); 0 for a serial run."""
-    found = re.search(r"^(\d+) workers? \[", output, re.MULTILINE)
+    """How many worker processes the run had (the score table's "graded in 2 worker processes"); 0 for serial."""
+    found = re.search(r"^graded in (\d+) worker processes", output, re.MULTILINE)
     return int(found.group(1)) if found else 0
 
 

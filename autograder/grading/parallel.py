@@ -142,6 +142,11 @@ def start_workers(config: pytest.Config, isolated: bool) -> None:
         config.option.numprocesses = workers
 
 
+def workers_started(config: pytest.Config) -> int:
+    """How many workers this run (the controller) started; 0 for a serial run."""
+    return len(config.option.tx or []) if config.pluginmanager.hasplugin("dsession") else 0
+
+
 def scheduler(config: pytest.Config, log):
     """pytest-xdist's scheduling by scope, with a part as the scope: see the module's docstring."""
     from xdist.scheduler import LoadScopeScheduling  # noqa: PLC0415  (only where xdist runs the session)

@@ -416,5 +416,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     hidden = hidden_points_line({outcome.part for outcome in state.outcomes})  # only in a student handout
     if hidden is not None:
         state.terminal.write_line(hidden)
+    workers = parallel.workers_started(config)
+    if workers:
+        state.terminal.write_line(f"graded in {workers} worker processes, a part at a time each (--workers)")
     if state.results_path is not None:
         state.terminal.write_line(f"results written to {state.results_path}")
