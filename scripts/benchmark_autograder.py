@@ -5,7 +5,10 @@ Runs ``python -m pytest FILES --target solutions -p no:cacheprovider -q``
 public and hidden tests, the whole Gradescope run) ``--runs`` times pinned to core 0 (``taskset -c 0``:
 Gradescope's default machine has at most one) and ``--runs`` times unpinned,
 and reports the median wall time of each. Memory is sampled every 50 ms over
-the whole process tree (the grader and the process it forks for each test):
+the whole process tree (the grader and the process it forks for each test);
+the sampler reads every process's smaps and so takes CPU from a run that uses
+every core: time such runs with ``--no-memory`` (seen here: 2 workers on 2
+cores took 40.3 s sampled, 32 s not):
 
 - *peak memory*: the largest sum of proportional set sizes (PSS) over the
   tree, which counts a page shared by the grader and a test's process once,
@@ -111,17 +114,22 @@ def workers_of(output: str) -> int:
     return int(found.group(1)) if found else 0
 
 
-def measure(command: list[str], pin: bool, root: Path = REPO_ROOT) -> tuple[float, float, float, int, str, int, float]:
+def measure(
+    command: list[str], pin: bool, root: Path = REPO_ROOT, sample: bool = True
+) -> tuple[float, float, float, int, str, int, float]:
     """Run ``command`` once; return (wall seconds, peak PSS of the tree and peak RSS of one process in MiB, exit
-    status, output tail, workers, peak PSS of one worker's tree in MiB)."""
+    status, output tail, workers, peak PSS of one worker's tree in MiB). Without ``sample``, memory is not
+    sampled (zeros): the sampler reads every process's smaps, which takes CPU from a run that uses every core."""
     began = time.perf_counter()
     process = start(command, pin, root)
     sampler = Sampler(process.pid)
-    sampler.start()
+    if sample:
+        sampler.start()
     output, _ = process.communicate()
     wall = time.perf_counter() - began
-    sampler.done.set()
-    sampler.join()
+    if sample:
+        sampler.done.set()
+        sampler.join()
     workers = workers_of(output)
     return (wall, sampler.peak_pss / 1024, sampler.peak_rss / 1024, process.returncode, summary_of(output), workers,
             sampler.peak_child_pss / 1024)
@@ -181,6 +189,10 @@ def main() -> None:
         help="time the grader on a busy machine: a second grader run (the same command, on the same cores) "
         "runs again and again beside each measured run",
     )
+    parser.add_argument(
+        "--no-memory", action="store_true",
+        help="time without sampling memory: on all cores the sampler competes with the grader for CPU",
+    )
     options = parser.parse_args()
     files = options.files or ["autograder/"]
     scratch = tempfile.TemporaryDirectory(prefix="dlcv-benchmark-")
@@ -213,7 +225,9 @@ def main() -> None:
                 if beside is not None:
                     beside.start()
                     time.sleep(5)  # past its start-up: the measured run starts on a busy machine
-                wall, peak_pss, peak_rss, status, summary, workers, worker_pss = measure(command, pin, root)
+                wall, peak_pss, peak_rss, status, summary, workers, worker_pss = measure(
+                    command, pin, root, sample=not options.no_memory
+                )
                 if beside is not None:
                     beside.stop()
                     for other_status, other_summary in beside.finished:
@@ -236,6 +250,10 @@ def main() -> None:
           "peak RSS, one process (MiB) | over bare import | peak PSS, one worker's tree (MiB) | over bare import |")
     print("|---|---|---|---|---|---|---|---|---|")
     for label, walls, pss, rss, per_worker in rows:
+        if options.no_memory:
+            print(f"| {label} | {statistics.median(walls):.1f} | {min(walls):.1f}-{max(walls):.1f} | not sampled "
+                  "| | | | | |")
+            continue
         over = label.startswith("pytest")
         worker = f"{max(per_worker):.0f} | {max(per_worker) - bare_pss:+.0f}" if per_worker else " | "
         print(
