@@ -58,15 +58,17 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
+from typing import TYPE_CHECKING
 
-from autograder import accuracy
+import pytest
 
 if sys.platform != "win32":  # Windows has no fork: the grader runs tests in its own process there
     import pwd
     import resource
-from autograder.grading.integrity import Snapshot
 from autograder.grading.messages import explain, safe_str, shorten
+
+if TYPE_CHECKING:  # imported where a test runs, not here: the controller of a parallel run never imports torch
+    from autograder.grading.integrity import Snapshot
 
 # On a machine with an NVIDIA GPU, a limit on address space would stop CUDA from starting; the harness then
 # watches the child's resident memory instead, allowing CUDA's own host memory on top of the limit.
@@ -301,9 +303,19 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def run_child(
-    item: pytest.Item, runtest, submission, snapshot: Snapshot, limits: Limits, confinement: Confinement, channels: dict[str, int]
+    item: pytest.Item,
+    runtest,
+    submission,
+    snapshot: Snapshot,
+    limits: Limits,
+    confinement: Confinement,
+    channels: dict[str, int],
+    measured: dict,
 ) -> None:
-    """The child's whole life: confine, run the test, report plain data, exit. Never returns."""
+    """The child's whole life: confine, run the test, report plain data, exit. Never returns.
+
+    ``measured`` is where the test's accuracy checks leave their numbers (``autograder.accuracy.MEASURED``).
+    """
     try:
         _redirect_output(channels["output"])
         stack_file = os.fdopen(channels["stack"], "w")
@@ -327,7 +339,7 @@ def run_child(
             "verdict": verdict,
             "message": shorten(message, RESULT_CHARACTERS),
             "identities": snapshot.identities(),
-            "measured": {k: v for k, v in accuracy.MEASURED.items() if type(v) is float},
+            "measured": {k: v for k, v in measured.items() if type(v) is float},
             "replaced_at_import": replaced[:50],
         }
         _write_all(channels["result"], json.dumps(report).encode() + b"\n")
@@ -626,6 +638,10 @@ def fork_test(item: pytest.Item, runtest, submission, snapshot: Snapshot, limits
     ``snapshot`` is taken by the harness just before: the child restores from it
     and reports against it, so both sides compare the same objects.
     """
+    # Imported here, before the fork (the confined child cannot read the grader's files) and not at the top of this
+    # module (the controller of a parallel run, which imports it, never imports torch).
+    from autograder.accuracy import MEASURED  # noqa: PLC0415
+
     reads, writes = pipes()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -633,7 +649,7 @@ def fork_test(item: pytest.Item, runtest, submission, snapshot: Snapshot, limits
     if pid == 0:
         for fd in reads.values():
             os.close(fd)
-        run_child(item, runtest, submission, snapshot, limits, confinement, writes)
+        run_child(item, runtest, submission, snapshot, limits, confinement, writes, MEASURED)
     for fd in writes.values():
         os.close(fd)
     return supervise(pid, reads, limits, submission.owns)

@@ -142,6 +142,14 @@ def start_workers(config: pytest.Config, isolated: bool) -> None:
         config.option.numprocesses = workers
 
 
+def runs_tests(config: pytest.Config) -> bool:
+    """Whether this process runs tests: a serial run or a worker, not the controller of workers (which only
+    keeps the score). Known once pytest-xdist has read its options (in ``pytest_configure``, not before)."""
+    return is_worker(config) or not (
+        config.pluginmanager.hasplugin("xdist") and config.option.dist != "no" and bool(config.option.tx)
+    )
+
+
 def workers_started(config: pytest.Config) -> int:
     """How many workers this run (the controller) started; 0 for a serial run."""
     return len(config.option.tx or []) if config.pluginmanager.hasplugin("dsession") else 0

@@ -31,7 +31,6 @@ import pytest
 from autograder.grading import isolation, parallel
 from autograder.grading.audit import audit_folder
 from autograder.grading.hidden import hidden_points_line
-from autograder.grading.integrity import Snapshot
 from autograder.grading.messages import explain, process_ended_message, shorten, time_limit_message
 from autograder.grading.points import MARKER_HELP, grading_of, part_of
 from autograder.grading.results import Outcome, gradescope_results, score_table, write_results
@@ -60,6 +59,7 @@ OUTPUT_BYTES = 64 * 1024  # what is kept of a test's printed output
 SCALE_OPTION = "--time-limit-scale"
 RUN_TIME_ENV = "DLCV_RUN_TIME_LIMIT"
 AUTOGRADER = Path(__file__).resolve().parents[1]
+DATA = AUTOGRADER.parent / "data"  # dlcv.data.DATA_DIR, named here without importing dlcv.data (and torch)
 FAILED = pytest.fail.Exception
 SKIPPED = pytest.skip.Exception
 GRADE = "autograder grade"  # the user_properties key of a test's grade record (see make_grade)
@@ -184,9 +184,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
     state = GradingState(config)
     config.stash[STATE] = state
-    import torch  # noqa: PLC0415  (the tests import it anyway; its threads are set before any fork)
+    if parallel.runs_tests(config):  # the controller of workers only keeps the score: it never imports torch
+        import torch  # noqa: PLC0415  (the tests import it anyway; its threads are set before any fork)
 
-    torch.set_num_threads(state.threads)
+        torch.set_num_threads(state.threads)
     if state.isolated:
         isolation.become_subreaper()
     if state.writes_results:
@@ -220,9 +221,7 @@ def pytest_deselected(items: list[pytest.Item]) -> None:
 
 def _needed_paths(folder: Path) -> list[Path]:
     """What student code and the tests must be able to read: Python, its packages, the data, the submission."""
-    import dlcv.data  # noqa: PLC0415
-
-    return [Path(os.__file__).parent, *(Path(entry) for entry in sys.path if entry), dlcv.data.DATA_DIR, folder, *folder.glob("*.py")]
+    return [Path(os.__file__).parent, *(Path(entry) for entry in sys.path if entry), DATA, folder, *folder.glob("*.py")]
 
 
 def _instructor_paths(folder: Path, results: Path | None) -> tuple[Path, ...]:
@@ -232,7 +231,7 @@ def _instructor_paths(folder: Path, results: Path | None) -> tuple[Path, ...]:
     """
     import dlcv  # noqa: PLC0415
 
-    needed = [folder, Path(dlcv.__file__).parent, AUTOGRADER.parent / "data"]
+    needed = [folder, Path(dlcv.__file__).parent, DATA]
     candidates = [AUTOGRADER, AUTOGRADER.parent / "tests", AUTOGRADER.parent / "solutions"]
     hidden = [path for path in candidates if not any(path == n or path in n.parents for n in needed)]
     return tuple(hidden + ([results] if results is not None else []))
@@ -254,6 +253,8 @@ def _isolated(item: pytest.Item, runtest):
                 "start, by earlier tests that ran out of time. Fix those first.",
                 pytrace=False,
             )
+        from autograder.grading.integrity import Snapshot  # noqa: PLC0415  (torch: only where tests run)
+
         snapshot = Snapshot()  # the protected objects as the harness has them, before the child exists
         outcome = isolation.fork_test(item, runtest, state.submission, snapshot, limits, state.confinement)
         state.confined = state.confined or outcome.confinement

@@ -153,3 +153,24 @@ def test_a_bad_environment_variable_is_a_usage_error(tests_folder, machine, monk
 def test_without_option_or_environment_variable_the_default_is_auto(tests_folder, machine):
     machine(cpus=3, memory_mb=100 * WORKER_MEMORY_MB)
     assert workers_wanted(config_for(tests_folder, ["."], None)) == 3
+
+
+# ------------------------------------------------------------------------------------------------ the controller
+
+
+def test_the_grading_plugin_imports_no_torch():
+    """The controller of a parallel run loads only the plugin: torch is imported where tests run, not there."""
+    import subprocess
+    import sys
+
+    check = "import sys, autograder.grading.plugin; print('torch' in sys.modules)"
+    shown = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "False"
+
+
+def test_the_plugins_data_folder_is_the_librarys():
+    import dlcv.data
+
+    from autograder.grading import plugin
+
+    assert plugin.DATA == dlcv.data.DATA_DIR
