@@ -136,12 +136,18 @@ def test_plain_folder_layout_uses_folder_names(tmp_path):
 
 
 def graders_running() -> set[int]:
-    """Processes of grade.py's graders (and the test processes forked from them) now running."""
+    """Processes of grade.py's graders (and the test processes forked from them) now running, started from this
+    pytest worker: under `-n 2` the other worker may be grading at the same time (its graders carry its own
+    PYTEST_XDIST_WORKER)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
     running = set()
     for entry in Path("/proc").iterdir():
         try:
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+            environment = (entry / "environ").read_bytes().split(b"\0") if worker else []
         except OSError:
+            continue
+        if worker and f"PYTEST_XDIST_WORKER={worker}".encode() not in environment:
             continue
         if entry.name.isdigit() and b"pytest autograder/" in command and b"/dlcv-grade-" in command:
             running.add(int(entry.name))

@@ -158,19 +158,21 @@ def test_without_option_or_environment_variable_the_default_is_auto(tests_folder
 # ------------------------------------------------------------------------------------------------ the controller
 
 
-def test_the_grading_plugin_imports_no_torch():
-    """The controller of a parallel run loads only the plugin: torch is imported where tests run, not there."""
+def plugin_check(code: str) -> str:
+    """What ``code`` prints in a fresh Python that has imported the plugin (imported here, the plugin would add
+    its names to the namespaces that other unit tests snapshot)."""
     import subprocess
     import sys
 
-    check = "import sys, autograder.grading.plugin; print('torch' in sys.modules)"
-    shown = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True)
-    assert shown.stdout.strip() == "False"
+    shown = subprocess.run([sys.executable, "-c", f"import sys, autograder.grading.plugin as plugin; {code}"],
+                           capture_output=True, text=True, check=True)
+    return shown.stdout.strip()
+
+
+def test_the_grading_plugin_imports_no_torch():
+    """The controller of a parallel run loads only the plugin: torch is imported where tests run, not there."""
+    assert plugin_check("print('torch' in sys.modules)") == "False"
 
 
 def test_the_plugins_data_folder_is_the_librarys():
-    import dlcv.data
-
-    from autograder.grading import plugin
-
-    assert plugin.DATA == dlcv.data.DATA_DIR
+    assert plugin_check("import dlcv.data; print(plugin.DATA == dlcv.data.DATA_DIR)") == "True"
