@@ -57,7 +57,6 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import pytest

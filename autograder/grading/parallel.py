@@ -151,8 +151,8 @@ def runs_tests(config: pytest.Config) -> bool:
 
 
 def workers_started(config: pytest.Config) -> int:
-    """How many workers this run (the controller) started; 0 for a serial run."""
-    return len(config.option.tx or []) if config.pluginmanager.hasplugin("dsession") else 0
+    """How many workers this run (the controller) started; 0 for a serial run or in a worker."""
+    return 0 if runs_tests(config) else len(config.option.tx)
 
 
 def scheduler(config: pytest.Config, log):

@@ -81,7 +81,7 @@ class GradingState:
         self.threads: int = config.getoption("--threads")
         budget = config.getoption("--run-time-limit") or os.environ.get(RUN_TIME_ENV)
         self.run_time_limit = float(budget) if budget else None
-        self.isolated = not config.getoption("--no-isolation") and isolation.available()
+        self.isolated = _isolates(config)
         account, self.account_note = isolation.student_account(_needed_paths(self.submission.folder))
         self.confinement = isolation.Confinement(account, _instructor_paths(self.submission.folder, self.results_path))
         self.confined: list[str] = []  # what the first test's process reported of its confinement
@@ -170,9 +170,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's, which starts the workers that asked for
+def _isolates(config: pytest.Config) -> bool:
+    """Whether each test's student code runs in a process of its own (not with --no-isolation, and where it can)."""
+    return not config.getoption("--no-isolation") and isolation.available()
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's, which starts the workers asked for here
 def pytest_cmdline_main(config: pytest.Config) -> None:
-    parallel.start_workers(config, isolated=not config.getoption("--no-isolation") and isolation.available())
+    parallel.start_workers(config, isolated=_isolates(config))
 
 
 @pytest.hookimpl(optionalhook=True)
